@@ -1,0 +1,30 @@
+# ckanext-hokkaido: the two commands of README.md and their helpers.
+#   make demo   set up, start the services and serve the portal on :5000
+#   make test   set up, start the services and run the test suite
+SHELL := /bin/bash
+VENV  := .venv
+CKAN  := $(VENV)/bin/ckan
+PYTEST_ARGS ?=
+
+.PHONY: setup services demo test stop status clean
+
+setup:
+	@scripts/setup.sh
+
+services: setup
+	@scripts/services.sh start
+
+demo: services
+	@scripts/demo.sh
+
+test: services
+	@scripts/test.sh $(PYTEST_ARGS)
+
+stop:
+	@scripts/services.sh stop
+
+status:
+	@scripts/services.sh status
+
+clean: stop
+	rm -rf var

@@ -1,0 +1,113 @@
+"""Validators used by the Hokkaido dataset schema.
+
+Messages are in Japanese first, then English, because data stewards read
+them in the Japanese UI and developers read them through the API.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.orm import aliased
+
+from ckan import model
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido import registry
+
+__all__ = [
+    "hokkaido_agency_code",
+    "hokkaido_municipality_code",
+    "hokkaido_record_count_band",
+    "hokkaido_inventory_key_unique",
+    "hokkaido_http_url",
+]
+
+Invalid = toolkit.Invalid
+
+_BAND = re.compile(r"^\d+(-\d+)?$|^\d+(以上|-)$")
+_URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def _missing(value: Any) -> bool:
+    return value is toolkit.missing or value is None or value == ""
+
+
+def hokkaido_agency_code(value: Any) -> Any:
+    """執行機関コード: exactly six digits."""
+    if _missing(value):
+        return value
+    value = str(value).strip()
+    if not re.fullmatch(r"\d{6}", value):
+        raise Invalid("執行機関コードは6桁の数字です / "
+                      "agency code must be 6 digits: %r" % value)
+    return value
+
+
+def hokkaido_municipality_code(value: Any) -> Any:
+    """全国地方公共団体コード: six digits with a valid check digit."""
+    if _missing(value):
+        return value
+    value = str(value).strip()
+    if not registry.is_valid_code(value):
+        raise Invalid("全国地方公共団体コードが正しくありません（6桁・検査数字） / "
+                      "invalid local government code (6 digits with check "
+                      "digit): %r" % value)
+    return value
+
+
+def hokkaido_record_count_band(value: Any) -> Any:
+    """データID: a record-count band such as ``1-100`` or ``10001以上``."""
+    if _missing(value):
+        return value
+    value = str(value).strip().replace("－", "-").replace("〜", "-").replace("～", "-")
+    if not _BAND.match(value):
+        raise Invalid("件数区分は「1-100」のような範囲で入力してください / "
+                      "record-count band must look like 1-100: %r" % value)
+    return value
+
+
+def hokkaido_http_url(value: Any) -> Any:
+    """Only http(s) and ftp links are stored."""
+    if _missing(value):
+        return value
+    value = str(value).strip()
+    if not _URL.match(value):
+        raise Invalid("URLは http(s):// または ftp:// で始まる必要があります / "
+                      "URL must start with http(s):// or ftp://: %r" % value)
+    return value
+
+
+def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,
+                                  context: dict) -> None:
+    """(agency_code, serial_no) identifies one inventory row portal-wide.
+
+    Used on ``serial_no``: when both parts are set, no other active dataset
+    may hold the same pair.
+    """
+    agency = data.get(("agency_code",))
+    serial = data.get(key)
+    if _missing(agency) or _missing(serial) or errors.get(key):
+        return
+    package_id = data.get(("id",))
+    if not package_id:
+        package = context.get("package")
+        package_id = package.id if package else None
+    agency_extra = aliased(model.PackageExtra)
+    serial_extra = aliased(model.PackageExtra)
+    q = (model.Session.query(model.Package.name)
+         .join(agency_extra, agency_extra.package_id == model.Package.id)
+         .join(serial_extra, serial_extra.package_id == model.Package.id)
+         .filter(model.Package.state != "deleted")
+         .filter(agency_extra.key == "agency_code",
+                 agency_extra.value == str(agency).strip())
+         .filter(serial_extra.key == "serial_no",
+                 serial_extra.value == str(serial).strip()))
+    if package_id:
+        q = q.filter(model.Package.id != package_id)
+    other = q.first()
+    if other:
+        errors[key].append(
+            "執行機関 %s・整理番号 %s は既にデータセット %s で使われています / "
+            "agency %s serial %s is already used by dataset %s"
+            % (agency, serial, other.name, agency, serial, other.name))

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Initialise the portal database and serve CKAN on 127.0.0.1:5000 in Japanese.
+# Ctrl-C stops CKAN; `make stop` stops PostgreSQL, Redis and Solr.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+CKAN=("$VENV/bin/ckan" -c "$ROOT/ckan.ini")
+
+say "ckan: database schema and harvest migrations"
+"${CKAN[@]}" db init >/dev/null
+"${CKAN[@]}" db upgrade -p harvest >/dev/null
+
+SYSADMIN="${SYSADMIN:-admin}"
+SYSADMIN_PASSWORD="${SYSADMIN_PASSWORD:-hokkaido-admin}"
+if ! "${CKAN[@]}" user show "$SYSADMIN" 2>/dev/null | grep -q "name=$SYSADMIN"; then
+    "${CKAN[@]}" user add "$SYSADMIN" email="$SYSADMIN@example.invalid" \
+        password="$SYSADMIN_PASSWORD" >/dev/null
+fi
+"${CKAN[@]}" sysadmin add "$SYSADMIN" >/dev/null 2>&1 || true
+
+if port_in_use "$CKAN_PORT"; then
+    die "port $CKAN_PORT is already taken (an earlier 'make demo' still running?). Stop it, or set CKAN_PORT."
+fi
+say "ckan: serving http://127.0.0.1:$CKAN_PORT  (sysadmin login: $SYSADMIN / $SYSADMIN_PASSWORD; Ctrl-C to stop CKAN, 'make stop' for the services)"
+exec "${CKAN[@]}" run --host 127.0.0.1 --port "$CKAN_PORT" --disable-reloader

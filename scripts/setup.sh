@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Set up everything the portal needs on this machine, idempotently:
+# Debian packages, the virtualenv with CKAN and its extensions, Solr's jars
+# (downloaded once into .cache/), the Solr home with our cores and ckan.ini.
+# A second run only checks and reuses what is there.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 chromium chromium-driver curl)
+
+system_packages() {
+    local missing=()
+    command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
+    command -v redis-server  >/dev/null || missing+=(redis-server)
+    command -v pg_config     >/dev/null || missing+=(libpq-dev)
+    command -v chromium      >/dev/null || missing+=(chromium)
+    command -v chromedriver  >/dev/null || missing+=(chromium-driver)
+    command -v curl          >/dev/null || missing+=(curl)
+    ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing+=(libmagic1)
+    command -v java >/dev/null || die "Java 17 is needed for Solr (install openjdk-17-jre-headless)"
+    command -v mvn  >/dev/null || missing+=(maven)
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "system packages: all present"
+        return
+    fi
+    say "system packages: installing ${missing[*]}"
+    [ "$(id -u)" = 0 ] || die "run as root, or install these Debian packages first: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+virtualenv() {
+    local stamp="$VENV/.hokkaido-stamp" want
+    want="ckan==$CKAN_VERSION $(sha1sum "$ROOT/setup.py" "$ROOT/requirements.txt" | sha1sum | cut -c1-12)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/ckan" ]; then
+        say "virtualenv: $VENV is up to date"
+        return
+    fi
+    say "virtualenv: installing CKAN $CKAN_VERSION and extensions into $VENV"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q -U pip wheel setuptools
+    "$VENV/bin/pip" install -q "ckan[requirements,dev]==$CKAN_VERSION" -r "$ROOT/requirements.txt"
+    "$VENV/bin/pip" install -q --no-deps -e "$ROOT"
+    echo "$want" > "$stamp"
+}
+
+solr_jars() {
+    local stamp="$SOLR_LIB/.complete"
+    if [ -f "$stamp" ]; then
+        say "solr: jars cached in $SOLR_LIB"
+        return
+    fi
+    say "solr: downloading Solr $SOLR_VERSION jars from Maven Central (once)"
+    rm -rf "$SOLR_LIB"
+    mkdir -p "$SOLR_LIB"
+    if ! mvn -q -B -f "$ROOT/scripts/solr-pom.xml" dependency:copy-dependencies \
+            -DoutputDirectory="$SOLR_LIB" -DincludeScope=runtime >"$CACHE/mvn.log" 2>&1; then
+        # Maven keeps what it fetched in ~/.m2: retry from there without network
+        mvn -o -q -B -f "$ROOT/scripts/solr-pom.xml" dependency:copy-dependencies \
+            -DoutputDirectory="$SOLR_LIB" -DincludeScope=runtime >>"$CACHE/mvn.log" 2>&1 \
+            || die "could not fetch Solr $SOLR_VERSION from Maven Central; see $CACHE/mvn.log"
+    fi
+    ls "$SOLR_LIB"/solr-core-*.jar "$SOLR_LIB"/lucene-analysis-kuromoji-*.jar >/dev/null \
+        || die "Solr jars incomplete in $SOLR_LIB; see $CACHE/mvn.log"
+    touch "$stamp"
+}
+
+solr_home() {
+    say "solr: writing cores (${SOLR_CORES}) under $SOLR_HOME"
+    local ckan_schema derived
+    ckan_schema="$("$VENV/bin/python" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))')"
+    derived="$(mktemp)"
+    "$VENV/bin/python" "$ROOT/schemas/solr/derive_schema.py" "$ckan_schema" "$derived"
+    mkdir -p "$SOLR_HOME"
+    cp "$ROOT/schemas/solr/solr.xml" "$SOLR_HOME/solr.xml"
+    local core conf
+    for core in $SOLR_CORES; do
+        conf="$SOLR_HOME/$core/conf"
+        mkdir -p "$conf"
+        cp "$ROOT/schemas/solr/solrconfig.xml" "$ROOT/schemas/solr/synonyms.txt" \
+           "$ROOT/schemas/solr/protwords.txt" "$conf/"
+        if [ "$core" = ckan_stock_test ]; then
+            # CKAN's own schema, untouched: the baseline the tests compare with
+            cp "$ckan_schema" "$conf/schema.xml"
+        else
+            cp "$derived" "$conf/schema.xml"
+        fi
+        printf 'name=%s\n' "$core" > "$SOLR_HOME/$core/core.properties"
+    done
+    rm -f "$derived"
+}
+
+ckan_ini() {
+    local ini="$ROOT/ckan.ini"
+    if [ ! -f "$ini" ]; then
+        say "ckan: generating $ini"
+        "$VENV/bin/ckan" generate config "$ini" >/dev/null
+    fi
+    "$VENV/bin/ckan" config-tool "$ini" \
+        "sqlalchemy.url = postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB" \
+        "solr_url = http://127.0.0.1:$SOLR_PORT/solr/ckan" \
+        "ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0" \
+        "ckan.site_url = http://127.0.0.1:$CKAN_PORT" \
+        "ckan.site_title = 北海道オープンデータポータル" \
+        "ckan.plugins = activity hokkaido scheming_datasets harvest ckan_harvester" \
+        "scheming.dataset_schemas = ckanext.hokkaido:schemas/hokkaido_dataset.yaml" \
+        "scheming.dataset_fallback = false" \
+        "ckan.locale_default = ja" \
+        "ckan.locale_order = ja en" \
+        "ckan.locales_offered = ja en" \
+        "ckan.display_timezone = Asia/Tokyo" \
+        "ckan.storage_path = $VAR/storage" \
+        "ckan.harvest.mq.type = redis" \
+        "ckan.harvest.mq.hostname = 127.0.0.1" \
+        "ckan.harvest.mq.port = $REDIS_PORT" >/dev/null
+    mkdir -p "$VAR/storage"
+    say "ckan: $ini configured"
+}
+
+mkdir -p "$CACHE" "$RUN"
+system_packages
+virtualenv
+solr_jars
+solr_home
+ckan_ini
+say "setup complete"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the test suite against the real services (started by `make services`):
+# database ckan_test, Solr core ckan_test, Redis db 1. Extra arguments go to
+# pytest, e.g. scripts/test.sh tests/test_search.py -k 人口
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+say "tests: preparing database $PG_TEST_DB"
+"$VENV/bin/ckan" -c test.ini db init >/dev/null
+"$VENV/bin/ckan" -c test.ini db upgrade -p harvest >/dev/null
+
+say "tests: pytest --ckan-ini=test.ini $*"
+set +e
+"$VENV/bin/pytest" --ckan-ini=test.ini "${@:-tests}"
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then
+    die "pytest collected no tests: that is a failure, not a pass"
+fi
+exit $rc

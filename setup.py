@@ -1,0 +1,25 @@
+from setuptools import setup, find_namespace_packages
+
+setup(
+    name="ckanext-hokkaido",
+    version="0.1.0",
+    description="Hokkaido open-data portal: prefecture schema, municipal "
+                "harvesters and publishing tracker for CKAN 2.11",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.9",
+    packages=find_namespace_packages(include=["ckanext.hokkaido", "ckanext.hokkaido.*",
+                                              "harvesters", "harvesters.*"]),
+    include_package_data=True,
+    package_data={"ckanext.hokkaido": [
+        "config_declaration.yaml", "schemas/*.yaml", "data/*.csv",
+        "templates/**/*.html", "i18n/**/*",
+    ]},
+    zip_safe=False,
+    entry_points={
+        "ckan.plugins": [
+            "hokkaido = ckanext.hokkaido.plugin:HokkaidoPlugin",
+        ],
+    },
+)
