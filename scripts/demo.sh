@@ -7,7 +7,7 @@ CKAN=("$VENV/bin/ckan" -c "$ROOT/ckan.ini")
 
 say "ckan: database schema and harvest migrations"
 "${CKAN[@]}" db init >/dev/null
-"${CKAN[@]}" db upgrade -p harvest >/dev/null
+"${CKAN[@]}" db upgrade >/dev/null
 
 SYSADMIN="${SYSADMIN:-admin}"
 SYSADMIN_PASSWORD="${SYSADMIN_PASSWORD:-hokkaido-admin}"

@@ -7,7 +7,7 @@ cd "$ROOT"
 
 say "tests: preparing database $PG_TEST_DB"
 "$VENV/bin/ckan" -c test.ini db init >/dev/null
-"$VENV/bin/ckan" -c test.ini db upgrade -p harvest >/dev/null
+"$VENV/bin/ckan" -c test.ini db upgrade >/dev/null
 
 say "tests: pytest --ckan-ini=test.ini $*"
 set +e
