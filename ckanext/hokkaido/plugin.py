@@ -19,6 +19,7 @@ FACETS = OrderedDict([
 ])
 
 
+@toolkit.blanket.cli
 @toolkit.blanket.helpers
 @toolkit.blanket.validators
 @toolkit.blanket.config_declarations

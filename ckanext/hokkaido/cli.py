@@ -1,0 +1,102 @@
+"""``ckan hokkaido ...`` commands. Thin: the work lives in ``logic``.
+
+Exit codes tell cron the truth: 0 all done, 1 done but some rows or
+sources need a person, 2 nothing could be done (bad file, bad usage).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import click
+
+from ckan.plugins import toolkit
+
+__all__ = ["hokkaido"]
+
+
+def _site_user() -> str:
+    return toolkit.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+
+class _ProgressLine:
+    """One progress line on stderr: rewritten in place on a terminal,
+    printed every ``every`` items otherwise (cron logs stay readable)."""
+
+    def __init__(self, label: str, every: int = 100) -> None:
+        self.label = label
+        self.every = every
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, detail: str) -> None:
+        line = f"{self.label} {done}/{total} {detail}"
+        if self.tty:
+            click.echo("\r" + line, nl=done == total, err=True)
+        elif done == total or done % self.every == 0:
+            click.echo(line, err=True)
+
+
+@click.group(short_help="北海道ポータル / Hokkaido portal commands")
+def hokkaido() -> None:
+    """Hokkaido open-data portal: inventory, municipalities, harvest."""
+
+
+@hokkaido.command("import-inventory")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True,
+              help="Print what would change; write nothing.")
+@click.option("--encoding", default=None,
+              help="Force the CSV encoding (default: detected).")
+@click.option("--user", "user", default=None,
+              help="Act as this user (default: the site user).")
+@click.option("-v", "--verbose", is_flag=True, help="Print every change.")
+def import_inventory(path: str, dry_run: bool, encoding: Optional[str],
+                     user: Optional[str], verbose: bool) -> None:
+    """Create or update one dataset per row of the prefecture's inventory
+    (道保有データのリスト) from PATH: CSV (UTF-8, UTF-8 with BOM,
+    Shift_JIS/CP932) or XLSX. Rows are keyed by (執行機関, 整理)."""
+    from ckanext.hokkaido import inventory
+    from ckanext.hokkaido.logic import inventory as logic
+
+    progress = _ProgressLine("取込 / import")
+    try:
+        report = logic.import_inventory(
+            path, user or _site_user(), dry_run=dry_run, encoding=encoding,
+            progress=lambda done, total, r: progress(
+                done, total, f"(+{len(r.created)} ~{len(r.updated)} "
+                             f"={len(r.unchanged)} !{r.rejected_rows})"))
+    except inventory.InventoryFileError as e:
+        toolkit.error_shout(str(e))
+        sys.exit(2)
+
+    if report.encoding:
+        click.echo(f"encoding: {report.encoding}")
+    for column in report.unknown_columns:
+        click.secho(f"未知の列（取り込みません） / unknown column, not imported: "
+                    f"{column}", fg="yellow", err=True)
+    for name in report.organizations_created:
+        click.echo(f"{'would create' if dry_run else 'created'} organization {name}")
+    if dry_run or verbose:
+        for line in report.changes:
+            click.echo(line)
+    for error in report.rejected:
+        click.secho(f"rejected {error}", fg="red", err=True)
+    click.echo(report.summary())
+    sys.exit(1 if report.rejected else 0)
+
+
+@hokkaido.command("export-inventory")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--user", "user", default=None,
+              help="Export what this user may see (default: the site user).")
+def export_inventory(path: str, user: Optional[str]) -> None:
+    """Write the inventory back to PATH with the same columns: CSV in UTF-8
+    with BOM (Excel opens it), or XLSX when PATH ends in .xlsx."""
+    from ckanext.hokkaido.logic import inventory as logic
+
+    try:
+        count = logic.export_inventory(path, user or _site_user())
+    except OSError as e:
+        toolkit.error_shout(f"{path}: 書き込めません / cannot write: {e}")
+        sys.exit(2)
+    click.echo(f"exported {count} rows to {path}")
