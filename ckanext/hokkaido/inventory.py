@@ -202,7 +202,10 @@ def read_table(path: str, encoding: Optional[str] = None) -> Table:
     else:
         with open(path, "rb") as f:
             data = f.read()
-        used = encoding or detect_encoding(data)
+        try:
+            used = encoding or detect_encoding(data)
+        except InventoryFileError as e:
+            raise InventoryFileError(f"{path}: {e}") from e
         try:
             text = data.decode(used)
         except (UnicodeDecodeError, LookupError) as e:
@@ -267,13 +270,15 @@ def parse(table: Table) -> ParseResult:
                 f"見出し行に「{_label(required)}」列がありません / the header "
                 f"row has no {_label(required)} ({required}) column; header "
                 f"seen: {' | '.join(h for h in table.header if h)}")
+    width = max((i + 1 for i, h in enumerate(table.header) if str(h).strip()),
+                default=0)
     seen: dict[tuple[str, str], int] = {}
     for offset, cells in enumerate(table.rows):
         line = offset + 2
         if not any(c.strip() for c in cells):
             continue
         extra = [c for i, c in enumerate(cells)
-                 if i >= len(table.header) and c.strip()]
+                 if i >= width and c.strip()]
         if extra:
             result.errors.append(RowError(
                 line, "", f"見出しより多いセルがあります / more cells than "

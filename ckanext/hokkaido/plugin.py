@@ -7,6 +7,8 @@ from typing import Any
 from ckan import plugins
 from ckan.plugins import toolkit
 
+from ckanext.hokkaido import registry
+
 #: facets added to the dataset search page and to package_search, with
 #: Japanese labels (the UI's default locale is ja)
 FACETS = OrderedDict([
@@ -26,6 +28,7 @@ FACETS = OrderedDict([
 class HokkaidoPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IConfigurer)
     plugins.implements(plugins.IFacets, inherit=True)
+    plugins.implements(plugins.IPackageController, inherit=True)
 
     # IConfigurer
 
@@ -38,3 +41,26 @@ class HokkaidoPlugin(plugins.SingletonPlugin):
                        package_type: str) -> "OrderedDict[str, Any]":
         facets_dict.update(FACETS)
         return facets_dict
+
+    # IPackageController
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        # API callers who ask for no facets get ours, so that the portal's
+        # facets are visible through package_search as on the search page
+        search_params.setdefault("facet.field", list(FACETS))
+        return search_params
+
+    def after_dataset_search(self, search_results: dict[str, Any],
+                             search_params: dict[str, Any]) -> dict[str, Any]:
+        facets = search_results.get("search_facets", {})
+        standard = {s.no: f"{s.no} {s.name}" for s in registry.standard_datasets()}
+        for field_name, label in FACETS.items():
+            if field_name not in facets:
+                continue
+            facets[field_name]["title"] = label
+            for item in facets[field_name]["items"]:
+                if field_name == "municipality_code":
+                    item["display_name"] = registry.name_of(item["name"]) or item["name"]
+                elif field_name == "standard_dataset":
+                    item["display_name"] = standard.get(item["name"], item["name"])
+        return search_results
