@@ -360,7 +360,7 @@ class AddressGuard:
             raise BlockedAddress(
                 url,
                 f"refusing to connect to {category.replace('_', '-')} address {address} "
-                f"(allow it explicitly with allow=({category!r},) if intended)",
+                f"(add {category!r} to the allowed address categories if this is intended)",
                 message_ja=f"{_JA_CATEGORY[category]} ({address}) への接続は許可されていません",
             )
 
@@ -935,7 +935,7 @@ class HttpClient:
                 if attempt >= self.max_retries:
                     if attempt == 0:
                         raise
-                    raise type(exc)(exc.url, f"{exc.reason}; gave up after {attempt} retries",
+                    raise type(exc)(exc.url, f"{exc.reason}; gave up after {_retries(attempt)}",
                                     message_ja=exc.message_ja) from exc
                 delay = self._backoff(attempt)
                 log.info("%s; retrying in %.1f s", exc, delay)
@@ -945,7 +945,7 @@ class HttpClient:
                 label = f"HTTP {response.status} {response.reason}".rstrip()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if attempt >= self.max_retries:
-                    note = f"; gave up after {attempt} retries" if attempt else ""
+                    note = f"; gave up after {_retries(attempt)}" if attempt else ""
                     raise HttpStatusError(url, label + note, status=response.status)
                 if retry_after is not None and retry_after > self.max_retry_after:
                     raise HttpStatusError(
@@ -1018,6 +1018,10 @@ class HttpClient:
         return bytes(body)
 
 
+def _retries(count: int) -> str:
+    return f"{count} retry" if count == 1 else f"{count} retries"
+
+
 def _root_cause(exc: BaseException) -> str:
     """The innermost useful message of a requests/urllib3 exception chain."""
     seen = exc
@@ -1026,7 +1030,9 @@ def _root_cause(exc: BaseException) -> str:
         if not isinstance(inner, BaseException):
             break
         seen = inner
-    return str(seen) or type(seen).__name__
+    message = str(seen) or type(seen).__name__
+    # urllib3 prefixes "HTTPConnection(host=..., port=...): "; the URL is already in our message.
+    return re.sub(r"^\w*Connection\(host=[^)]*\):\s*", "", message)
 
 
 # ---------------------------------------------------------------------------

@@ -5,8 +5,6 @@
 # A second run only checks and reuses what is there.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-APT_PACKAGES=(postgresql redis-server libpq-dev libmagic1 chromium chromium-driver curl)
-
 system_packages() {
     local missing=()
     command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
@@ -15,6 +13,8 @@ system_packages() {
     command -v chromium      >/dev/null || missing+=(chromium)
     command -v chromedriver  >/dev/null || missing+=(chromium-driver)
     command -v curl          >/dev/null || missing+=(curl)
+    # Japanese glyphs for headless-browser screenshots
+    fc-list :lang=ja 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
     ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing+=(libmagic1)
     command -v java >/dev/null || die "Java 17 is needed for Solr (install openjdk-17-jre-headless)"
     command -v mvn  >/dev/null || missing+=(maven)
@@ -110,6 +110,8 @@ ckan_ini() {
         "ckan.locales_offered = ja en" \
         "ckan.display_timezone = Asia/Tokyo" \
         "ckan.storage_path = $VAR/storage" \
+        "ckan.dataset.create_on_ui_requires_resources = false" \
+        "ckan.gravatar_default = disabled" \
         "ckan.harvest.mq.type = redis" \
         "ckan.harvest.mq.hostname = 127.0.0.1" \
         "ckan.harvest.mq.port = $REDIS_PORT" >/dev/null
