@@ -603,8 +603,8 @@ def decode_text(data: bytes, content_type: str | None = None) -> DecodedText:
 
     head = data[:_SNIFF_BYTES]
     for pattern, source in ((_XML_DECLARATION, "xml-declaration"), (_META_CHARSET, "html-meta")):
-        match = pattern.search(head)
-        encoding = normalize_charset(match.group(1).decode("ascii")) if match else None
+        declared = pattern.search(head)
+        encoding = normalize_charset(declared.group(1).decode("ascii")) if declared else None
         # A UTF-16/32 label found by an ASCII pattern cannot be true.
         if encoding and not encoding.startswith(("utf-16", "utf-32")):
             text = _strict(data, encoding)
@@ -873,7 +873,10 @@ class HttpClient:
         :raises FetchError: and its subclasses for other failures.
         """
         if params:
-            url = requests.Request("GET", url, params=params).prepare().url or url
+            try:
+                url = requests.Request("GET", url, params=params).prepare().url or url
+            except (requests.exceptions.RequestException, ValueError) as exc:
+                raise ConfigError(url, f"malformed URL ({exc})", message_ja="URLの形式が正しくありません") from exc
         limit = max_bytes or self.max_bytes
         redirects: list[str] = []
         current = url
@@ -965,6 +968,8 @@ class HttpClient:
         connect, read = self.timeout
         try:
             raw = self._session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=self.timeout)
+        except BlockedAddress as exc:  # from the connect-time peer check
+            raise BlockedAddress(url, exc.reason, message_ja=exc.message_ja) from exc
         except requests.exceptions.ConnectTimeout as exc:
             raise Timeout(url, f"no connection within {connect:g} s (connect timeout)") from exc
         except requests.exceptions.ReadTimeout as exc:

@@ -280,12 +280,7 @@ class CkanAdapter(SourceAdapter):
             if isinstance(tag_name, str):
                 tags.append(tag_name)
         resources = [
-            {
-                "url": resource.get("url"),
-                "name": resource.get("name"),
-                "format": resource.get("format"),
-                "description": resource.get("description"),
-            }
+            {key: str(resource.get(key) or "") for key in ("url", "name", "format", "description")}
             for resource in dataset.get("resources") or []
             if isinstance(resource, Mapping)
         ]

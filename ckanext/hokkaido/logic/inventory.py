@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from sqlalchemy.orm import aliased
 
 from ckan import model
+from ckan.lib import search
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import inventory, registry
@@ -52,8 +53,9 @@ class ImportReport:
                 f"rejected {self.rejected_rows}")
 
 
-def _context(user: str) -> dict:
-    return {"user": user, "model": model, "session": model.Session}
+def _context(user: str, **extra) -> dict:
+    return dict({"user": user, "model": model, "session": model.Session},
+                **extra)
 
 
 def ensure_organization(name: str, title: str, extras: dict[str, str],
@@ -137,8 +139,23 @@ def import_inventory(path: str, user: str, dry_run: bool = False,
 
     keys = existing_keys()
     show = toolkit.get_action("package_show")
-    total = len(parsed.rows)
-    for done, row in enumerate(parsed.rows, start=1):
+    # Index each row without a Solr commit of its own (Solr's soft commit
+    # makes it searchable within a second); one commit at the end.
+    solr_commit = toolkit.config.get("ckan.search.solr_commit")
+    toolkit.config["ckan.search.solr_commit"] = False
+    try:
+        _apply_rows(parsed.rows, keys, show, user, dry_run, report, progress)
+    finally:
+        toolkit.config["ckan.search.solr_commit"] = solr_commit
+    if not dry_run and (report.created or report.updated):
+        search.commit()
+    report.rejected.sort(key=lambda e: e.row)
+    return report
+
+
+def _apply_rows(rows, keys, show, user, dry_run, report, progress) -> None:
+    total = len(rows)
+    for done, row in enumerate(rows, start=1):
         wanted = inventory.to_dataset(row.values)
         package_id = keys.get(row.key)
         try:
@@ -177,8 +194,6 @@ def import_inventory(path: str, user: str, dry_run: bool = False,
                 row.row, "", f"権限がありません / not authorized: {e}"))
         if progress:
             progress(done, total, report)
-    report.rejected.sort(key=lambda e: e.row)
-    return report
 
 
 def inventory_datasets(user: str) -> list[dict[str, str]]:
