@@ -14,7 +14,8 @@ setup(
     include_package_data=True,
     package_data={"ckanext.hokkaido": [
         "config_declaration.yaml", "schemas/*.yaml", "data/*.csv",
-        "templates/**/*.html", "i18n/**/*",
+        "templates/**/*.html", "i18n/**/*", "migration/**/*",
+        "public/**/*", "assets/**/*",
     ]},
     zip_safe=False,
     entry_points={

@@ -33,6 +33,7 @@ def ckan_server(reset_db, migrate_db_for, reset_index):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("harvest")
+    migrate_db_for("hokkaido")
     reset_index()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -11,3 +11,4 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("harvest")
+    migrate_db_for("hokkaido")

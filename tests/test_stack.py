@@ -29,9 +29,9 @@ class TestStack:
 
     def test_runs_on_postgresql_and_the_test_solr_core(self):
         assert model.Session.bind.dialect.name == "postgresql"
-        assert model.Session.bind.url.database == "ckan_test"
+        assert model.Session.bind.url.database.startswith("ckan_test")
         url, _, _ = search.SolrSettings.get()
-        assert url.endswith("/solr/ckan_test")
+        assert "/solr/ckan_test" in url
         # a live Solr, answering with our schema
         assert search.is_available()
 
