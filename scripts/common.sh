@@ -17,11 +17,12 @@ PG_USER="${PG_USER:-ckan_default}"
 PG_PASSWORD="${PG_PASSWORD:-ckan_default}"
 PG_DB="${PG_DB:-ckan_default}"
 PG_TEST_DB="${PG_TEST_DB:-ckan_test}"
+PG_SOURCE_DB="${PG_SOURCE_DB:-ckan_source_test}"   # the second CKAN the harvest tests read
 REDIS_PORT="${REDIS_PORT:-6379}"
 SOLR_PORT="${SOLR_PORT:-8983}"
 SOLR_HOME="$VAR/solr"
 SOLR_LIB="$CACHE/solr-$SOLR_VERSION/lib"
-SOLR_CORES="ckan ckan_test ckan_stock_test"
+SOLR_CORES="ckan ckan_test ckan_stock_test ckan_source_test"
 SOLR_START_TIMEOUT="${SOLR_START_TIMEOUT:-180}"
 CKAN_PORT="${CKAN_PORT:-5000}"
 

@@ -34,11 +34,11 @@ start_postgres() {
     pg_as_postgres psql -p "$PG_PORT" -qtAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'" | grep -q 1 \
         || pg_as_postgres psql -p "$PG_PORT" -qc "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
     local db
-    for db in "$PG_DB" "$PG_TEST_DB"; do
+    for db in "$PG_DB" "$PG_TEST_DB" "$PG_SOURCE_DB"; do
         pg_as_postgres psql -p "$PG_PORT" -qtAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
             || pg_as_postgres createdb -p "$PG_PORT" -O "$PG_USER" -E UTF8 -T template0 "$db"
     done
-    say "postgresql: databases $PG_DB and $PG_TEST_DB ready on port $PG_PORT"
+    say "postgresql: databases $PG_DB, $PG_TEST_DB and $PG_SOURCE_DB ready on port $PG_PORT"
 }
 
 stop_postgres() {
@@ -99,7 +99,17 @@ start_solr() {
         say "solr: already serving our cores on port $SOLR_PORT, reusing it"
         return
     fi
-    if ! pid_alive "$pidfile"; then
+    if pid_alive "$pidfile" && solr_cores_status >/dev/null; then
+        # our Solr runs, but a core added by a newer setup is not loaded yet
+        local core
+        for core in $SOLR_CORES; do
+            solr_cores_status | grep -q "\"name\":\"$core\"" && continue
+            say "solr: loading new core $core"
+            rm -f "$SOLR_HOME/$core/core.properties"
+            curl -sf --max-time 60 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=CREATE&name=$core&instanceDir=$core" >/dev/null \
+                || die "Solr could not load core $core; see $RUN/solr.log"
+        done
+    elif ! pid_alive "$pidfile"; then
         if port_in_use "$SOLR_PORT"; then
             if solr_cores_status >/dev/null; then
                 die "another Solr answers on port $SOLR_PORT without our cores ($SOLR_CORES). Stop it, or set SOLR_PORT."
