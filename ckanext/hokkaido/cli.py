@@ -100,3 +100,38 @@ def export_inventory(path: str, user: Optional[str]) -> None:
         toolkit.error_shout(f"{path}: 書き込めません / cannot write: {e}")
         sys.exit(2)
     click.echo(f"exported {count} rows to {path}")
+
+
+@hokkaido.command("init")
+def init() -> None:
+    """Create the organizations of the prefecture (010006 北海道) and its 179
+    municipalities, named by their 6-digit codes. Safe to rerun: titles a
+    steward edited are kept and nothing is deleted."""
+    from ckanext.hokkaido.logic import municipalities
+
+    progress = _ProgressLine("組織 / organizations", every=60)
+    report = municipalities.init_organizations(
+        _site_user(), progress=lambda done, total: progress(done, total, ""))
+    click.echo(report.summary())
+
+
+@hokkaido.command("snapshot")
+@click.option("--date", "day", default=None,
+              help="Snapshot date YYYY-MM-DD (default: today).")
+def snapshot(day: Optional[str]) -> None:
+    """Store today's publishing status of every municipality (one snapshot
+    per day; rerunning the same day replaces it)."""
+    import datetime as dt
+
+    from ckanext.hokkaido import tracker
+
+    try:
+        when = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        toolkit.error_shout(f"--date {day!r}: YYYY-MM-DD の形式で / use YYYY-MM-DD")
+        sys.exit(2)
+    count = tracker.take_snapshot(when)
+    summary = tracker.summarize(tracker.municipality_statuses(when))
+    click.echo(f"snapshot {(when or dt.date.today()).isoformat()}: {count} "
+               f"municipalities, 実施率 {summary['rate']:.1%} "
+               f"({summary['publishing']}/{summary['municipalities']})")

@@ -21,6 +21,8 @@ FACETS = OrderedDict([
 ])
 
 
+@toolkit.blanket.actions
+@toolkit.blanket.auth_functions
 @toolkit.blanket.cli
 @toolkit.blanket.helpers
 @toolkit.blanket.validators

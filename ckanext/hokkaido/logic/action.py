@@ -1,0 +1,153 @@
+"""Actions of the publishing tracker, readable anonymously through
+``/api/3/action/hokkaido_*``."""
+from __future__ import annotations
+
+from typing import Any
+
+from ckan import model
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido.logic import schema
+
+__all__ = [
+    "hokkaido_municipality_list",
+    "hokkaido_municipality_show",
+    "hokkaido_publishing_summary",
+    "hokkaido_publishing_history",
+    "hokkaido_municipality_set_elsewhere",
+]
+
+
+def _validate(data_dict: dict, schema_: dict, context: dict) -> dict:
+    data, errors = toolkit.navl_validate(data_dict, schema_, context)
+    if errors:
+        raise toolkit.ValidationError(errors)
+    return data
+
+
+@toolkit.side_effect_free
+def hokkaido_municipality_list(context, data_dict) -> list[dict[str, Any]]:
+    """The 179 municipalities of Hokkaido with their publishing status.
+
+    :param subprefecture: only this 振興局, e.g. ``石狩振興局`` (optional)
+    :type subprefecture: string
+    :param status: only this status: 公開中, 更新停滞, 取得エラー,
+        他サイトで公開 or 未確認 (or its English label) (optional)
+    :type status: string
+    :rtype: list of dictionaries
+    """
+    toolkit.check_access("hokkaido_municipality_list", context, data_dict)
+    data = _validate(data_dict, schema.municipality_list(), context)
+    rows = tracker.municipality_statuses()
+    if data.get("subprefecture"):
+        rows = [r for r in rows if r["subprefecture"] == data["subprefecture"]]
+    if data.get("status"):
+        rows = [r for r in rows if r["status"] == data["status"]]
+    return rows
+
+
+@toolkit.side_effect_free
+def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
+    """One municipality: status, sources with their last runs and errors,
+    standard-dataset coverage and its newest public datasets.
+
+    :param id: the 6-digit local government code, e.g. ``011002``
+    :type id: string
+    :rtype: dictionary
+    """
+    toolkit.check_access("hokkaido_municipality_show", context, data_dict)
+    data = _validate(data_dict, schema.municipality_show(), context)
+    code = data["id"]
+    if registry.get(code) is None:
+        raise toolkit.ObjectNotFound(
+            f"{code} は北海道の市町村ではありません / not a Hokkaido municipality")
+    row = next(r for r in tracker.municipality_statuses() if r["code"] == code)
+    sources = tracker.harvest_sources().get(code, [])
+    for source in sources:
+        run = source["last_run"]
+        if run and (run["gather_errors"] or run["objects_errored"]):
+            run["errors"] = tracker.harvest_errors(run["job_id"])
+    have = set(row["standard_datasets"])
+    row["sources"] = sources
+    row["standard_coverage"] = [
+        {"no": s.no, "name": s.name, "present": s.no in have}
+        for s in registry.standard_datasets()]
+    search = toolkit.get_action("package_search")
+    found = search({"ignore_auth": True, "user": ""}, {
+        "fq": f'municipality_code:"{code}"', "rows": 50,
+        "sort": "metadata_modified desc", "facet.field": []})
+    row["datasets"] = [{"name": p["name"], "title": p["title"],
+                        "metadata_modified": p["metadata_modified"],
+                        "source_url": p.get("source_url"),
+                        "num_resources": p.get("num_resources", 0)}
+                       for p in found["results"]]
+    return row
+
+
+@toolkit.side_effect_free
+def hokkaido_publishing_summary(context, data_dict) -> dict[str, Any]:
+    """Totals over the 179 municipalities: count per status, 実施率 with its
+    definition, and the same figures by subprefecture.
+
+    :rtype: dictionary
+    """
+    toolkit.check_access("hokkaido_publishing_summary", context, data_dict)
+    return tracker.summarize(tracker.municipality_statuses())
+
+
+@toolkit.side_effect_free
+def hokkaido_publishing_history(context, data_dict) -> dict[str, Any]:
+    """The daily snapshots: count per status and 実施率 over time.
+
+    :param days: how many days back (default 365)
+    :type days: int
+    :rtype: dictionary
+    """
+    toolkit.check_access("hokkaido_publishing_history", context, data_dict)
+    data = _validate(data_dict, schema.publishing_history(), context)
+    return {"definition": tracker.RATE_DEFINITION,
+            "series": tracker.history(int(data.get("days") or 365))}
+
+
+def hokkaido_municipality_set_elsewhere(context, data_dict) -> dict[str, Any]:
+    """Record that a municipality publishes on a site the portal cannot
+    harvest (他サイトで公開), or clear the record with an empty ``url``.
+
+    :param id: the municipality's 6-digit code
+    :type id: string
+    :param url: the site's URL (http, https or ftp); empty clears the record
+    :type url: string
+    :param date: when a person checked it (YYYY-MM-DD; default today)
+    :type date: string
+    :param note: free text
+    :type note: string
+    :rtype: dictionary
+    """
+    toolkit.check_access("hokkaido_municipality_set_elsewhere", context, data_dict)
+    data = _validate(data_dict, schema.set_elsewhere(), context)
+    code = data["id"]
+    org = model.Group.get(code)
+    if org is None or not org.is_organization or org.state != "active":
+        raise toolkit.ObjectNotFound(
+            f"組織 {code} がありません（ckan hokkaido init を実行） / "
+            f"no organization {code}; run `ckan hokkaido init`")
+    import datetime as dt
+    values = {"elsewhere_url": data.get("url") or "",
+              "elsewhere_date": (data["date"].date().isoformat()
+                                 if data.get("url") and data.get("date") else
+                                 dt.date.today().isoformat() if data.get("url")
+                                 else ""),
+              "elsewhere_note": data.get("note") or ""}
+    org_dict = toolkit.get_action("organization_show")(
+        {"ignore_auth": True}, {"id": org.id})
+    extras = [e for e in org_dict.get("extras", [])
+              if e["key"] not in values]
+    # an empty value clears (the tracker ignores records without a URL)
+    extras += [{"key": k, "value": v} for k, v in values.items()]
+    patch_context = {"ignore_auth": True, "user": context.get("user")}
+    toolkit.get_action("organization_patch")(
+        patch_context, {"id": org.id, "extras": extras})
+    return {"id": code, "url": values["elsewhere_url"] or None,
+            "date": values["elsewhere_date"] or None,
+            "note": values["elsewhere_note"] or None}

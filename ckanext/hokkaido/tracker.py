@@ -1,0 +1,381 @@
+"""Publishing status of the 179 municipalities, computed from the portal.
+
+Everything is read with a handful of SQL aggregates over the whole portal
+(never one query per municipality): public, active datasets grouped by
+their ``municipality_code`` field; harvest sources with their last finished
+job; organization extras for "publishes elsewhere"; and the daily snapshots.
+
+Status rules, in the order they are tried (documented in the README and
+returned by ``hokkaido_publishing_summary``):
+
+1. **取得エラー** (harvest error): the municipality has harvest sources and
+   the last finished run of every one of them failed (a gather error, or
+   every harvested object errored). Its earlier datasets stay in the portal
+   and are still counted; the errors are shown.
+2. **公開中** (publishing): at least one public dataset changed at the
+   source within the last N months (``ckanext.hokkaido.stale_months``,
+   default 12). The date is the source's own last-modified date where the
+   dataset has one (a harvest touches every dataset, a publisher does not),
+   else CKAN's ``metadata_modified``.
+3. **他サイトで公開** (publishes elsewhere): a steward recorded a site we
+   cannot harvest, with its URL and a date. Counts as publishing.
+4. **更新停滞** (stale): it has public datasets, none changed for N months.
+5. **未確認** (unknown): nothing of the above: no public dataset, and no
+   record of publishing elsewhere.
+
+実施率 (publishing rate) = (公開中 + 更新停滞 + 他サイトで公開) / 179.
+Private and deleted datasets never count.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, OrderedDict
+from typing import Any, Iterable, Optional
+
+import sqlalchemy as sa
+
+from ckan import model
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido import registry
+
+PUBLISHING = "公開中"
+STALE = "更新停滞"
+HARVEST_ERROR = "取得エラー"
+ELSEWHERE = "他サイトで公開"
+UNKNOWN = "未確認"
+
+#: status → (English label, counts towards 実施率)
+STATUSES: "OrderedDict[str, tuple[str, bool]]" = OrderedDict([
+    (PUBLISHING, ("publishing", True)),
+    (STALE, ("stale", True)),
+    (ELSEWHERE, ("publishes elsewhere", True)),
+    (HARVEST_ERROR, ("harvest error", False)),
+    (UNKNOWN, ("unknown", False)),
+])
+
+RATE_DEFINITION = {
+    "ja": "実施率 = (公開中 + 更新停滞 + 他サイトで公開) ÷ 179市町村。"
+          "非公開・削除済みのデータセットは数えない。",
+    "en": "rate = (publishing + stale + publishes elsewhere) / 179 "
+          "municipalities; private and deleted datasets never count.",
+}
+
+STANDARD_TAGS = ("自治体標準ODS", "推奨データセット")
+
+ELSEWHERE_KEYS = ("elsewhere_url", "elsewhere_date", "elsewhere_note")
+
+
+def stale_months() -> int:
+    return toolkit.config.get("ckanext.hokkaido.stale_months")
+
+
+def _standard_values() -> str:
+    rows = registry.standard_datasets()
+    return ", ".join(f"(:std_no_{i}, :std_name_{i})" for i in range(len(rows)))
+
+
+def _standard_params() -> dict[str, str]:
+    params = {}
+    for i, s in enumerate(registry.standard_datasets()):
+        params[f"std_no_{i}"] = s.no
+        params[f"std_name_{i}"] = s.name
+    return params
+
+
+_PUBLIC_DATASETS = """
+    SELECT p.id, mc.value AS code, p.title, coalesce(p.notes, '') AS notes,
+           coalesce(CASE WHEN sm.value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
+                         THEN left(sm.value, 10)::date END,
+                    p.metadata_modified::date) AS modified,
+           sd.value AS standard_no
+    FROM package p
+    JOIN package_extra mc ON mc.package_id = p.id AND mc.key = 'municipality_code'
+         AND mc.state = 'active'
+    LEFT JOIN package_extra sm ON sm.package_id = p.id AND sm.key = 'source_modified'
+         AND sm.state = 'active'
+    LEFT JOIN package_extra sd ON sd.package_id = p.id AND sd.key = 'standard_dataset'
+         AND sd.state = 'active'
+    WHERE p.state = 'active' AND p.private = false AND p.type = 'dataset'
+      {code_filter}
+"""
+
+
+def _public_datasets(code: Optional[str]) -> str:
+    return _PUBLIC_DATASETS.replace(
+        "{code_filter}", "AND mc.value = :code" if code else "")
+
+
+def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
+    """code → dataset_count, resource_count, newest_modified (one query)."""
+    sql = f"""
+        WITH pkg AS ({_public_datasets(code)})
+        SELECT pkg.code, count(*) AS datasets,
+               coalesce(sum(rc.n), 0) AS resources, max(pkg.modified) AS newest
+        FROM pkg
+        LEFT JOIN (SELECT package_id, count(*) AS n FROM resource
+                   WHERE state = 'active' GROUP BY package_id) rc
+               ON rc.package_id = pkg.id
+        GROUP BY pkg.code
+    """
+    rows = model.Session.execute(sa.text(sql), {"code": code})
+    return {r.code: {"dataset_count": int(r.datasets),
+                     "resource_count": int(r.resources),
+                     "newest_modified": r.newest} for r in rows}
+
+
+def standard_coverage(code: Optional[str] = None) -> dict[str, set[str]]:
+    """code → numbers of the standard datasets it publishes (one query).
+
+    A dataset counts for standard dataset N when its ``standard_dataset``
+    field is N, when its title contains N's name, or when it carries the tag
+    自治体標準ODS / 推奨データセット and N's name is in its description.
+    """
+    sql = f"""
+        WITH pkg AS ({_public_datasets(code)}),
+        std(no, name) AS (VALUES {_standard_values()}),
+        tagged AS (
+            SELECT DISTINCT pt.package_id FROM package_tag pt
+            JOIN tag t ON t.id = pt.tag_id
+            WHERE pt.state = 'active' AND t.name IN :tags)
+        SELECT DISTINCT pkg.code, std.no
+        FROM pkg JOIN std
+          ON pkg.standard_no = std.no
+          OR strpos(pkg.title, std.name) > 0
+          OR (pkg.id IN (SELECT package_id FROM tagged)
+              AND strpos(pkg.notes, std.name) > 0)
+    """
+    stmt = sa.text(sql).bindparams(sa.bindparam("tags", expanding=True))
+    params = dict(_standard_params(), tags=list(STANDARD_TAGS), code=code)
+    coverage: dict[str, set[str]] = {}
+    for row in model.Session.execute(stmt, params):
+        coverage.setdefault(row.code, set()).add(row.no)
+    return coverage
+
+
+def _harvest_tables_exist() -> bool:
+    return sa.inspect(model.Session.connection()).has_table("harvest_source")
+
+
+def harvest_sources() -> dict[str, list[dict[str, Any]]]:
+    """code → its active harvest sources with their last finished job."""
+    if not _harvest_tables_exist():
+        return {}
+    sql = """
+        SELECT s.id, s.title, s.url, s.type, s.config, g.name AS org_name,
+               j.id AS job_id, j.finished, j.created AS job_created,
+               (SELECT count(*) FROM harvest_gather_error ge
+                 WHERE ge.harvest_job_id = j.id) AS gather_errors,
+               (SELECT count(*) FROM harvest_object o
+                 WHERE o.harvest_job_id = j.id) AS objects,
+               (SELECT count(*) FROM harvest_object o
+                 WHERE o.harvest_job_id = j.id
+                   AND o.report_status = 'errored') AS objects_errored
+        FROM harvest_source s
+        JOIN package p ON p.id = s.id AND p.state = 'active'
+        LEFT JOIN "group" g ON g.id = p.owner_org
+        LEFT JOIN LATERAL (
+            SELECT * FROM harvest_job j WHERE j.source_id = s.id
+               AND j.status = 'Finished'
+             ORDER BY j.finished DESC NULLS LAST LIMIT 1) j ON true
+        WHERE s.active
+        ORDER BY s.title
+    """
+    sources: dict[str, list[dict[str, Any]]] = {}
+    for r in model.Session.execute(sa.text(sql)):
+        code = _source_code(r.config, r.org_name)
+        if code is None:
+            continue
+        last_run = None
+        if r.job_id:
+            failed = r.gather_errors > 0 or (
+                r.objects > 0 and r.objects_errored == r.objects)
+            last_run = {"job_id": r.job_id,
+                        "finished": r.finished.isoformat() if r.finished else None,
+                        "ok": not failed, "gather_errors": int(r.gather_errors),
+                        "objects": int(r.objects),
+                        "objects_errored": int(r.objects_errored)}
+        sources.setdefault(code, []).append({
+            "id": r.id, "title": r.title, "url": r.url, "type": r.type,
+            "last_run": last_run})
+    return sources
+
+
+def _source_code(config: Optional[str], org_name: Optional[str]) -> Optional[str]:
+    try:
+        code = json.loads(config or "{}").get("municipality_code")
+    except (ValueError, AttributeError):
+        code = None
+    if code and registry.is_valid_code(str(code)):
+        return str(code)
+    if org_name and registry.is_valid_code(org_name):
+        return org_name
+    return None
+
+
+def harvest_errors(job_id: str, limit: int = 20) -> list[dict[str, str]]:
+    """The messages of one job's gather and object errors."""
+    sql = """
+        SELECT 'gather' AS stage, NULL AS guid, ge.message, ge.created
+          FROM harvest_gather_error ge WHERE ge.harvest_job_id = :job
+        UNION ALL
+        SELECT oe.stage, o.guid, oe.message, oe.created
+          FROM harvest_object_error oe
+          JOIN harvest_object o ON o.id = oe.harvest_object_id
+         WHERE o.harvest_job_id = :job
+        ORDER BY created LIMIT :limit
+    """
+    return [{"stage": r.stage, "identifier": r.guid, "message": r.message}
+            for r in model.Session.execute(sa.text(sql),
+                                           {"job": job_id, "limit": limit})]
+
+
+def elsewhere_records() -> dict[str, dict[str, str]]:
+    """code → {url, date, note} recorded by stewards (organization extras)."""
+    sql = """
+        SELECT g.name, ge.key, ge.value FROM "group" g
+        JOIN group_extra ge ON ge.group_id = g.id
+        WHERE g.is_organization AND g.state = 'active' AND ge.state = 'active'
+          AND ge.key IN :keys AND coalesce(ge.value, '') <> ''
+    """
+    stmt = sa.text(sql).bindparams(sa.bindparam("keys", expanding=True))
+    records: dict[str, dict[str, str]] = {}
+    for r in model.Session.execute(stmt, {"keys": list(ELSEWHERE_KEYS)}):
+        records.setdefault(r.name, {})[r.key.replace("elsewhere_", "")] = r.value
+    return {code: rec for code, rec in records.items() if rec.get("url")}
+
+
+def decide_status(dataset_count: int, newest: Optional[dt.date],
+                  sources: list[dict[str, Any]], elsewhere: Optional[dict],
+                  today: dt.date, months: int) -> str:
+    """Apply the status rules of the module docstring."""
+    runs = [s["last_run"] for s in sources if s.get("last_run")]
+    if runs and len(runs) == len(sources) and not any(r["ok"] for r in runs):
+        return HARVEST_ERROR
+    fresh_after = _months_before(today, months)
+    if dataset_count and newest and newest >= fresh_after:
+        return PUBLISHING
+    if elsewhere:
+        return ELSEWHERE
+    if dataset_count:
+        return STALE
+    return UNKNOWN
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 - months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0)
+                else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return dt.date(year, month, min(day.day, last_day))
+
+
+def municipality_statuses(today: Optional[dt.date] = None) -> list[dict[str, Any]]:
+    """The 179 municipalities with their status, in code order."""
+    today = today or dt.date.today()
+    months = stale_months()
+    stats = dataset_stats()
+    coverage = standard_coverage()
+    sources = harvest_sources()
+    elsewhere = elsewhere_records()
+    out = []
+    for m in registry.municipalities():
+        s = stats.get(m.code, {})
+        srcs = sources.get(m.code, [])
+        newest = s.get("newest_modified")
+        status = decide_status(s.get("dataset_count", 0), newest, srcs,
+                               elsewhere.get(m.code), today, months)
+        runs = [x["last_run"] for x in srcs if x["last_run"]]
+        out.append({
+            "code": m.code, "name": m.name, "name_kana": m.name_kana,
+            "type": m.type, "subprefecture": m.subprefecture,
+            "homepage_url": m.homepage_url, "lat": m.lat, "lng": m.lng,
+            "status": status, "status_en": STATUSES[status][0],
+            "dataset_count": s.get("dataset_count", 0),
+            "resource_count": s.get("resource_count", 0),
+            "newest_modified": newest.isoformat() if newest else None,
+            "standard_datasets": sorted(coverage.get(m.code, ())),
+            "standard_count": len(coverage.get(m.code, ())),
+            "source_count": len(srcs),
+            "last_harvest_ok": (all(r["ok"] for r in runs) if runs else None),
+            "elsewhere": elsewhere.get(m.code),
+        })
+    return out
+
+
+def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Totals, 実施率 and the same by subprefecture."""
+    rows = list(rows)
+
+    def block(subset: list[dict[str, Any]]) -> dict[str, Any]:
+        counts = Counter(r["status"] for r in subset)
+        publishing = sum(counts[s] for s, (_, counts_) in STATUSES.items() if counts_)
+        total = len(subset)
+        return {
+            "municipalities": total,
+            "publishing": publishing,
+            "rate": round(publishing / total, 4) if total else 0.0,
+            "by_status": {s: counts.get(s, 0) for s in STATUSES},
+            "datasets": sum(r["dataset_count"] for r in subset),
+            "resources": sum(r["resource_count"] for r in subset),
+        }
+
+    by_sub: "OrderedDict[str, list]" = OrderedDict()
+    for r in sorted(rows, key=lambda r: r["subprefecture"]):
+        by_sub.setdefault(r["subprefecture"], []).append(r)
+    summary = block(rows)
+    summary["by_subprefecture"] = [dict(block(v), subprefecture=k)
+                                   for k, v in by_sub.items()]
+    summary["definition"] = RATE_DEFINITION
+    summary["statuses"] = [{"status": s, "en": en, "counts_as_publishing": c}
+                           for s, (en, c) in STATUSES.items()]
+    summary["stale_months"] = stale_months()
+    return summary
+
+
+# -- history ----------------------------------------------------------------
+
+def take_snapshot(day: Optional[dt.date] = None) -> int:
+    """Store today's status of every municipality; rerunning the same day
+    replaces that day's rows (idempotent). Returns the number of rows."""
+    day = day or dt.date.today()
+    rows = municipality_statuses(today=day)
+    session = model.Session
+    session.execute(sa.text("DELETE FROM hokkaido_status_snapshot "
+                            "WHERE snapshot_date = :day"), {"day": day})
+    session.execute(sa.text("""
+        INSERT INTO hokkaido_status_snapshot
+            (snapshot_date, code, status, dataset_count, resource_count,
+             standard_count, newest_modified, taken_at)
+        VALUES (:day, :code, :status, :datasets, :resources, :standard,
+                :newest, now())"""), [
+        {"day": day, "code": r["code"], "status": r["status"],
+         "datasets": r["dataset_count"], "resources": r["resource_count"],
+         "standard": r["standard_count"], "newest": r["newest_modified"]}
+        for r in rows])
+    session.commit()
+    return len(rows)
+
+
+def history(days: int = 365) -> list[dict[str, Any]]:
+    """Per snapshot day: the count per status and 実施率, oldest first."""
+    sql = """
+        SELECT snapshot_date, status, count(*) AS n
+        FROM hokkaido_status_snapshot
+        WHERE snapshot_date > current_date - :days
+        GROUP BY snapshot_date, status ORDER BY snapshot_date
+    """
+    series: "OrderedDict[dt.date, Counter]" = OrderedDict()
+    for r in model.Session.execute(sa.text(sql), {"days": days}):
+        series.setdefault(r.snapshot_date, Counter())[r.status] = int(r.n)
+    out = []
+    for day, counts in series.items():
+        total = sum(counts.values())
+        publishing = sum(counts[s] for s, (_, c) in STATUSES.items() if c)
+        out.append({"date": day.isoformat(),
+                    "by_status": {s: counts.get(s, 0) for s in STATUSES},
+                    "publishing": publishing,
+                    "rate": round(publishing / total, 4) if total else 0.0})
+    return out

@@ -1,0 +1,269 @@
+"""Publishing status per municipality: registry, rules, API and history."""
+import datetime as dt
+import json
+
+import pytest
+from ckan import model
+from ckan.cli.cli import ckan
+from ckan.plugins import toolkit
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from ckanext.hokkaido import registry, tracker
+
+SAPPORO, HAKODATE, OTARU, ASAHIKAWA, MURORAN = (
+    "011002", "012025", "012033", "012041", "012050")
+
+
+def site_user():
+    return call_action("get_site_user", {"ignore_auth": True})["name"]
+
+
+def as_site_user():
+    return {"user": site_user()}
+
+
+def dataset(code, title="データ", private=False, source_modified=None, **kw):
+    data = dict(name=kw.pop("name", None) or f"ds-{code}-{abs(hash(title)) % 10**8}",
+                title=title, owner_org=code, municipality_code=code,
+                private=private, **kw)
+    if source_modified:
+        data["source_modified"] = source_modified
+    return call_action("package_create", context=as_site_user(), **data)
+
+
+def by_code():
+    return {r["code"]: r for r in call_action("hokkaido_municipality_list")}
+
+
+def harvest_source(code, job_failed):
+    """A registered harvest source whose last finished job failed or not."""
+    from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject
+    source = call_action("harvest_source_create", context=as_site_user(),
+                         url=f"http://{code}.example.invalid/",
+                         name=f"src-{code}", title=f"{code} portal",
+                         source_type="ckan", owner_org=code,
+                         config=json.dumps({"municipality_code": code}))
+    job = HarvestJob(source_id=source["id"], status="Finished",
+                     finished=dt.datetime.utcnow())
+    job.save()
+    if job_failed:
+        HarvestGatherError(job=job, message="HTTP 500 from portal").save()
+    else:
+        HarvestObject(job=job, harvest_source_id=source["id"], guid="x",
+                      report_status="added").save()
+    return source
+
+
+@pytest.fixture
+def registry_orgs(cli):
+    result = cli.invoke(ckan, ["hokkaido", "init"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def orgs():
+    """The organizations these tests use (all 180 are slow to make)."""
+    for code in (SAPPORO, HAKODATE, OTARU, ASAHIKAWA, MURORAN):
+        factories.Organization(name=code, title=registry.name_of(code))
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestRegistry:
+
+    def test_registry_has_179_municipalities_with_valid_codes(self):
+        ms = registry.municipalities()
+        assert len(ms) == 179
+        assert all(registry.is_valid_code(m.code) for m in ms)
+        from collections import Counter
+        assert Counter(m.type for m in ms) == {"市": 35, "町": 129, "村": 15}
+        assert Counter(m.subprefecture for m in ms)["空知総合振興局"] == 24
+
+    def test_init_creates_180_organizations_idempotently(self, cli, registry_orgs):
+        assert "created 180, updated 0, unchanged 0" in registry_orgs.output
+        orgs = call_action("organization_list", all_fields=False, limit=1000)
+        assert len(orgs) == 180 and "010006" in orgs and SAPPORO in orgs
+        sapporo = call_action("organization_show", id=SAPPORO)
+        assert sapporo["title"] == "札幌市"
+        extras = {e["key"]: e["value"] for e in sapporo["extras"]}
+        assert extras["name_kana"] == "サッポロシ"
+        assert extras["subprefecture"] == "石狩振興局"
+
+        # a steward edits a title; a rerun keeps it and creates nothing
+        call_action("organization_patch", context=as_site_user(), id=SAPPORO,
+                    title="札幌市（さっぽろ）")
+        again = cli.invoke(ckan, ["hokkaido", "init"])
+        assert "created 0, updated 0, unchanged 180" in again.output
+        assert call_action("organization_show", id=SAPPORO)["title"] == "札幌市（さっぽろ）"
+        assert len(call_action("organization_list", limit=1000)) == 180
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "orgs")
+class TestStatusRules:
+
+    def test_unknown_without_sources_or_datasets(self):
+        rows = by_code()
+        assert len(rows) == 179
+        assert rows[SAPPORO]["status"] == "未確認"
+        assert rows[SAPPORO]["dataset_count"] == 0
+
+    def test_publishing_with_a_fresh_public_dataset(self):
+        ds = dataset(SAPPORO, "ヒグマ出没情報")
+        call_action("resource_create", context=as_site_user(),
+                    package_id=ds["id"], url="https://example.org/a.csv", format="CSV")
+        row = by_code()[SAPPORO]
+        assert row["status"] == "公開中"
+        assert (row["dataset_count"], row["resource_count"]) == (1, 1)
+        assert row["newest_modified"] == dt.date.today().isoformat()
+
+    def test_stale_when_the_source_has_not_changed_for_12_months(self):
+        old = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+        dataset(HAKODATE, "観光施設一覧", source_modified=old + "T09:00:00")
+        row = by_code()[HAKODATE]
+        assert row["status"] == "更新停滞"
+        assert row["newest_modified"] == old
+
+    @pytest.mark.ckan_config("ckanext.hokkaido.stale_months", 24)
+    def test_stale_months_is_configurable(self):
+        old = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+        dataset(HAKODATE, "観光施設一覧", source_modified=old)
+        assert by_code()[HAKODATE]["status"] == "公開中"
+
+    def test_harvest_error_keeps_earlier_datasets_and_shows_the_error(self):
+        dataset(OTARU, "公共施設一覧")
+        harvest_source(OTARU, job_failed=True)
+        row = by_code()[OTARU]
+        assert row["status"] == "取得エラー"
+        assert row["dataset_count"] == 1
+        assert row["last_harvest_ok"] is False
+        shown = call_action("hokkaido_municipality_show", id=OTARU)
+        assert shown["sources"][0]["last_run"]["errors"][0]["message"] == "HTTP 500 from portal"
+
+    def test_a_successful_last_run_is_not_an_error(self):
+        dataset(OTARU, "公共施設一覧")
+        harvest_source(OTARU, job_failed=False)
+        row = by_code()[OTARU]
+        assert (row["status"], row["last_harvest_ok"], row["source_count"]) == ("公開中", True, 1)
+
+    def test_publishes_elsewhere_counts_as_publishing(self):
+        call_action("hokkaido_municipality_set_elsewhere", context=as_site_user(),
+                    id=ASAHIKAWA, url="https://www.city.asahikawa.hokkaido.jp/od/",
+                    date="2024-01-31", note="市のサイトでCSV公開")
+        row = by_code()[ASAHIKAWA]
+        assert row["status"] == "他サイトで公開"
+        assert row["elsewhere"]["url"] == "https://www.city.asahikawa.hokkaido.jp/od/"
+        assert row["elsewhere"]["date"] == "2024-01-31"
+        summary = call_action("hokkaido_publishing_summary")
+        assert summary["publishing"] == 1
+        # clearing it brings the municipality back to 未確認
+        call_action("hokkaido_municipality_set_elsewhere", context=as_site_user(),
+                    id=ASAHIKAWA, url="")
+        assert by_code()[ASAHIKAWA]["status"] == "未確認"
+
+    def test_private_and_deleted_datasets_never_count(self):
+        dataset(MURORAN, "非公開の台帳", private=True)
+        gone = dataset(MURORAN, "削除済み")
+        call_action("package_delete", context=as_site_user(), id=gone["id"])
+        row = by_code()[MURORAN]
+        assert (row["status"], row["dataset_count"]) == ("未確認", 0)
+        shown = call_action("hokkaido_municipality_show", id=MURORAN)
+        assert shown["datasets"] == []
+        summary = call_action("hokkaido_publishing_summary")
+        assert summary["datasets"] == 0
+
+    def test_standard_dataset_coverage_by_field_tag_or_title(self):
+        dataset(SAPPORO, "札幌市の避難所", standard_dataset="03")
+        dataset(SAPPORO, "AED設置箇所一覧（令和6年）")
+        dataset(SAPPORO, "子育てマップ", notes="子育て施設一覧のデータです",
+                tag_string="自治体標準ODS")
+        dataset(SAPPORO, "医療", notes="医療機関一覧ではない説明")   # no tag: no match
+        row = by_code()[SAPPORO]
+        assert row["standard_datasets"] == ["03", "05", "08"]
+        shown = call_action("hokkaido_municipality_show", id=SAPPORO)
+        present = [c["no"] for c in shown["standard_coverage"] if c["present"]]
+        assert present == ["03", "05", "08"]
+        assert len(shown["standard_coverage"]) == len(registry.standard_datasets())
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "orgs")
+class TestApi:
+
+    def test_summary_rate_and_subprefectures(self):
+        dataset(SAPPORO, "a")
+        dataset(HAKODATE, "b", source_modified="2020-01-01")
+        summary = call_action("hokkaido_publishing_summary",
+                              context={"user": "", "ignore_auth": False})
+        assert summary["municipalities"] == 179
+        assert summary["publishing"] == 2
+        assert summary["rate"] == round(2 / 179, 4)
+        assert summary["by_status"]["公開中"] == 1 and summary["by_status"]["更新停滞"] == 1
+        assert "179" in summary["definition"]["ja"]
+        ishikari = next(s for s in summary["by_subprefecture"]
+                        if s["subprefecture"] == "石狩振興局")
+        assert (ishikari["municipalities"], ishikari["publishing"]) == (8, 1)
+
+    def test_list_filters_by_subprefecture_and_status(self):
+        dataset(SAPPORO, "a")
+        rows = call_action("hokkaido_municipality_list", subprefecture="石狩振興局")
+        assert len(rows) == 8
+        rows = call_action("hokkaido_municipality_list", status="publishing")
+        assert [r["code"] for r in rows] == [SAPPORO]
+        with pytest.raises(toolkit.ValidationError):
+            call_action("hokkaido_municipality_list", status="たぶん")
+
+    def test_show_rejects_a_bad_or_foreign_code(self):
+        with pytest.raises(toolkit.ValidationError):
+            call_action("hokkaido_municipality_show", id="011003")   # bad check digit
+        with pytest.raises(toolkit.ObjectNotFound):
+            call_action("hokkaido_municipality_show", id="131016")   # 千代田区, Tokyo
+
+    @pytest.mark.parametrize("role, allowed", [
+        (None, False), ("member", False), ("editor", True), ("admin", True)])
+    def test_who_may_set_publishes_elsewhere(self, role, allowed):
+        user = factories.User()
+        if role:
+            call_action("organization_member_create", context=as_site_user(),
+                        id=ASAHIKAWA, username=user["name"], role=role)
+        context = {"user": user["name"], "ignore_auth": False}
+        call = lambda: call_action("hokkaido_municipality_set_elsewhere",
+                                   context=context, id=ASAHIKAWA,
+                                   url="https://example.org/")
+        if allowed:
+            call()
+        else:
+            with pytest.raises(toolkit.NotAuthorized):
+                call()
+        # a steward of another municipality may not set it either
+        other = factories.User()
+        call_action("organization_member_create", context=as_site_user(),
+                    id=SAPPORO, username=other["name"], role="admin")
+        with pytest.raises(toolkit.NotAuthorized):
+            call_action("hokkaido_municipality_set_elsewhere",
+                        context={"user": other["name"], "ignore_auth": False},
+                        id=ASAHIKAWA, url="https://example.org/")
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "orgs")
+class TestHistory:
+
+    def test_one_snapshot_per_day_and_the_series(self, cli):
+        yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+        assert cli.invoke(ckan, ["hokkaido", "snapshot", "--date", yesterday]).exit_code == 0
+        dataset(SAPPORO, "a")
+        first = cli.invoke(ckan, ["hokkaido", "snapshot"])
+        assert "179 municipalities, 実施率 0.6% (1/179)" in first.output
+        # rerunning the same day replaces, never duplicates
+        cli.invoke(ckan, ["hokkaido", "snapshot"])
+        count = model.Session.execute(
+            __import__("sqlalchemy").text(
+                "SELECT count(*) FROM hokkaido_status_snapshot")).scalar()
+        assert count == 2 * 179
+        series = call_action("hokkaido_publishing_history")["series"]
+        assert [s["date"] for s in series] == [yesterday, dt.date.today().isoformat()]
+        assert [s["publishing"] for s in series] == [0, 1]
+        assert series[1]["by_status"]["公開中"] == 1
+
+    def test_bad_date_exits_2(self, cli):
+        result = cli.invoke(ckan, ["hokkaido", "snapshot", "--date", "2024/01/01"])
+        assert result.exit_code == 2
