@@ -26,7 +26,7 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def ckan_server(reset_db, migrate_db_for, reset_index):
+def ckan_server(request, reset_db, migrate_db_for, reset_index):
     import ckan.plugins
 
     ckan.plugins.load_all()
@@ -40,7 +40,8 @@ def ckan_server(reset_db, migrate_db_for, reset_index):
     log = open(os.path.join(ROOT, "var", "run", "test-ckan-server.log"), "w")
     ckan_bin = os.path.join(os.path.dirname(sys.executable), "ckan")
     proc = subprocess.Popen(
-        [ckan_bin, "-c", os.path.join(ROOT, "test.ini"), "run", "--host",
+        [ckan_bin, "-c", os.path.abspath(request.config.getoption("ckan_ini")),
+         "run", "--host",
          "127.0.0.1", "--port", str(port), "--disable-reloader"],
         stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         env={**os.environ, "CKAN_SITE_URL": url})

@@ -21,6 +21,7 @@ FACETS = OrderedDict([
 ])
 
 
+@toolkit.blanket.blueprints
 @toolkit.blanket.actions
 @toolkit.blanket.auth_functions
 @toolkit.blanket.cli
@@ -36,6 +37,7 @@ class HokkaidoPlugin(plugins.SingletonPlugin):
 
     def update_config(self, config: Any) -> None:
         toolkit.add_template_directory(config, "templates")
+        toolkit.add_resource("assets", "hokkaido")
 
     # IFacets
 

@@ -1,0 +1,116 @@
+"""Pages of the publishing tracker: /municipalities and its CSV, and
+/municipalities/<code>. They read the same actions as the API, so the
+numbers on the page are the API's numbers."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+from flask import Blueprint, Response
+
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido import inventory, tracker
+
+__all__ = ["municipalities"]
+
+municipalities = Blueprint("hokkaido_municipalities", __name__)
+
+STATUS_COLORS = {
+    tracker.PUBLISHING: "#2e7d32",
+    tracker.STALE: "#e0a000",
+    tracker.ELSEWHERE: "#1565c0",
+    tracker.HARVEST_ERROR: "#c62828",
+    tracker.UNKNOWN: "#9e9e9e",
+}
+
+# the frame of the map: Hokkaido's extent in degrees, with a margin
+_LNG = (139.2, 146.0)
+_LAT = (41.3, 45.65)
+MAP_WIDTH = 640
+
+
+def _context() -> dict[str, Any]:
+    return {"user": toolkit.current_user.name
+            if toolkit.current_user.is_authenticated else ""}
+
+
+def map_points(rows: list[dict[str, Any]]) -> tuple[list[dict], int]:
+    """Town halls projected onto an SVG (equirectangular, scaled by the
+    cosine of the middle latitude so the island keeps its shape)."""
+    scale = MAP_WIDTH / ((_LNG[1] - _LNG[0]) * math.cos(math.radians(43.4)))
+    height = int((_LAT[1] - _LAT[0]) * scale)
+    points = []
+    for r in rows:
+        if r["lat"] is None or r["lng"] is None:
+            continue
+        x = (r["lng"] - _LNG[0]) * math.cos(math.radians(43.4)) * scale
+        y = (_LAT[1] - r["lat"]) * scale
+        points.append(dict(r, x=round(x, 1), y=round(y, 1),
+                           color=STATUS_COLORS[r["status"]]))
+    return points, height
+
+
+def _filtered(rows: list[dict[str, Any]], args: Any) -> list[dict[str, Any]]:
+    sub = args.get("subprefecture") or ""
+    status = args.get("status") or ""
+    q = (args.get("q") or "").strip()
+    return [r for r in rows
+            if (not sub or r["subprefecture"] == sub)
+            and (not status or r["status"] == status)
+            and (not q or q in r["name"] or q in r["name_kana"] or q == r["code"])]
+
+
+@municipalities.route("/municipalities")
+def index() -> str:
+    rows = toolkit.get_action("hokkaido_municipality_list")(_context(), {})
+    summary = tracker.summarize(rows)
+    history = toolkit.get_action("hokkaido_publishing_history")(
+        _context(), {})["series"]
+    points, height = map_points(rows)
+    args = toolkit.request.args
+    table = _filtered(rows, args)
+    return toolkit.render("hokkaido/municipalities.html", {
+        "rows": rows, "table": table, "summary": summary,
+        "history": history, "points": points, "map_width": MAP_WIDTH,
+        "map_height": height, "colors": STATUS_COLORS,
+        "statuses": list(tracker.STATUSES),
+        "subprefectures": sorted({r["subprefecture"] for r in rows}),
+        "filters": {"subprefecture": args.get("subprefecture", ""),
+                    "status": args.get("status", ""), "q": args.get("q", "")},
+    })
+
+
+@municipalities.route("/municipalities.csv")
+def as_csv() -> Response:
+    rows = toolkit.get_action("hokkaido_municipality_list")(_context(), {})
+    out = io.StringIO()
+    out.write("\ufeff")       # BOM: Excel opens the file as UTF-8
+    writer = csv.writer(out, lineterminator="\r\n")
+    columns = ["code", "name", "name_kana", "type", "subprefecture", "status",
+               "status_en", "dataset_count", "resource_count",
+               "newest_modified", "standard_count", "source_count",
+               "last_harvest_ok"]
+    writer.writerow(columns + ["elsewhere_url"])
+    for r in rows:
+        values = ["" if r[c] is None else str(r[c]) for c in columns]
+        values.append((r["elsewhere"] or {}).get("url", ""))
+        writer.writerow([inventory.escape_cell(v) for v in values])
+    return Response(out.getvalue().encode("utf-8"),
+                    mimetype="text/csv; charset=utf-8", headers={
+                        "Content-Disposition":
+                            "attachment; filename=hokkaido_municipalities.csv"})
+
+
+@municipalities.route("/municipalities/<code>")
+def read(code: str) -> str:
+    try:
+        row = toolkit.get_action("hokkaido_municipality_show")(
+            _context(), {"id": code})
+    except (toolkit.ObjectNotFound, toolkit.ValidationError):
+        return toolkit.abort(404, toolkit._("Municipality not found") +
+                             f": {code}")
+    return toolkit.render("hokkaido/municipality.html", {
+        "m": row, "colors": STATUS_COLORS})
