@@ -13,14 +13,20 @@ setup(
                                               "harvesters", "harvesters.*"]),
     include_package_data=True,
     package_data={"ckanext.hokkaido": [
-        "config_declaration.yaml", "schemas/*.yaml", "data/*.csv",
+        "config_declaration.yaml", "harvest/config_declaration.yaml", "schemas/*.yaml", "data/*.csv",
         "templates/**/*.html", "i18n/**/*", "migration/**/*",
         "public/**/*", "assets/**/*",
-    ]},
+    ], "harvesters": ["data/*.csv"]},
     zip_safe=False,
     entry_points={
         "ckan.plugins": [
             "hokkaido = ckanext.hokkaido.plugin:HokkaidoPlugin",
+            "hokkaido_harvest = ckanext.hokkaido.harvest.plugin:HokkaidoHarvestPlugin",
+            "hokkaido_ckan_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoCkanHarvester",
+            "hokkaido_shirasagi_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoShirasagiHarvester",
+            "hokkaido_dcat_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoDcatHarvester",
+            "hokkaido_catalog_csv_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoCatalogCsvHarvester",
+            "hokkaido_webpage_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoWebpageHarvester",
         ],
     },
 )

@@ -12,32 +12,43 @@ from harvesters.base import (
     FetchError,
     HarvestError,
     HttpClient,
+    Problem,
     Record,
     SourceAdapter,
     Timeout,
     TooLarge,
 )
+from harvesters.catalog_csv import CatalogCsvAdapter
 from harvesters.ckan import CkanAdapter
+from harvesters.dcat import DcatAdapter
+from harvesters.shirasagi import ShirasagiAdapter
+from harvesters.webpage import WebpageAdapter
 
 __all__ = [
     "ADAPTERS",
     "adapter_class",
     "BadResponse",
     "BlockedAddress",
+    "CatalogCsvAdapter",
     "CkanAdapter",
     "ConfigError",
+    "DcatAdapter",
     "FetchError",
     "HarvestError",
     "HttpClient",
+    "Problem",
     "Record",
+    "ShirasagiAdapter",
     "SourceAdapter",
     "Timeout",
     "TooLarge",
+    "WebpageAdapter",
 ]
 
-#: Adapter classes by kind. Add new kinds (shirasagi, dcat, csv, webpage) here.
+#: Adapter classes by kind.
 ADAPTERS: dict[str, type[SourceAdapter]] = {
-    CkanAdapter.kind: CkanAdapter,
+    adapter.kind: adapter
+    for adapter in (CkanAdapter, ShirasagiAdapter, DcatAdapter, CatalogCsvAdapter, WebpageAdapter)
 }
 
 

@@ -87,6 +87,7 @@ __all__ = [
     "Record",
     "SourceAdapter",
     "Page",
+    "Problem",
     "OffsetPager",
     "is_valid_municipality_code",
     "municipality_check_digit",
@@ -1234,6 +1235,50 @@ class OffsetPager:
 
 
 # ---------------------------------------------------------------------------
+# Record-level problems
+# ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Something wrong with one record (or one row, one link) of a source.
+
+    A problem does not stop the harvest: the other records are still
+    yielded. Adapters collect them in :attr:`SourceAdapter.problems` while
+    :meth:`SourceAdapter.records` runs, so that a caller can list them after
+    (or during) the iteration.
+
+    :ivar identifier: the record's identifier at the source, or where the
+        problem is when there is no identifier (``"line 12"``).
+    :ivar reason: what is wrong, in English.
+    :ivar level: ``"warning"`` (the record was yielded, possibly with less
+        information, e.g. without a municipality) or ``"error"`` (the record,
+        row or resource was skipped).
+    :ivar line: the line (CSV) or row (XLSX) number, 1-based, if any.
+    :ivar url: the URL the problem was found at, if any.
+    :ivar message_ja: a short Japanese summary for the web UI.
+    """
+
+    identifier: str
+    reason: str
+    level: str = "warning"
+    line: int | None = None
+    url: str | None = None
+    message_ja: str = ""
+
+    LEVELS: ClassVar[tuple[str, ...]] = ("warning", "error")
+
+    def __post_init__(self) -> None:
+        if self.level not in self.LEVELS:
+            raise ValueError(f"problem level must be one of {self.LEVELS}, not {self.level!r}")
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.identifier}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------
 # Adapters
 # ---------------------------------------------------------------------------
 
@@ -1276,6 +1321,25 @@ class SourceAdapter(abc.ABC):
         if self.municipality_code is not None:
             self.municipality_code = self._valid_code(self.municipality_code, "municipality_code")
         self.client = client or HttpClient()
+        #: Record-level problems found by the last (or running) call of
+        #: :meth:`records`; see :class:`Problem`.
+        self.problems: list[Problem] = []
+
+    def report(
+        self,
+        identifier: str,
+        reason: str,
+        *,
+        level: str = "warning",
+        line: int | None = None,
+        url: str | None = None,
+        message_ja: str = "",
+    ) -> Problem:
+        """Record a :class:`Problem` in :attr:`problems` and log it."""
+        problem = Problem(identifier, reason, level, line, _redact(url) if url else None, message_ja)
+        self.problems.append(problem)
+        log.warning("%s: %s", self.url, problem)
+        return problem
 
     def _valid_code(self, code: Any, setting: str) -> str:
         """Return ``code`` as a string if it is a valid municipality code."""

@@ -84,78 +84,95 @@ def _standard_params() -> dict[str, str]:
     return params
 
 
+# Public, active datasets with the three fields the tracker reads. The
+# extras are pivoted in one pass over package_extra (a hash aggregate), so
+# the plan stays fast even before the table statistics are fresh.
 _PUBLIC_DATASETS = """
-    SELECT p.id, mc.value AS code, p.title, coalesce(p.notes, '') AS notes,
-           coalesce(CASE WHEN sm.value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
-                         THEN left(sm.value, 10)::date END,
+    SELECT p.id, ex.code, p.title, coalesce(p.notes, '') AS notes,
+           coalesce(CASE WHEN ex.source_modified ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
+                         THEN left(ex.source_modified, 10)::date END,
                     p.metadata_modified::date) AS modified,
-           sd.value AS standard_no
-    FROM package p
-    JOIN package_extra mc ON mc.package_id = p.id AND mc.key = 'municipality_code'
-         AND mc.state = 'active'
-    LEFT JOIN package_extra sm ON sm.package_id = p.id AND sm.key = 'source_modified'
-         AND sm.state = 'active'
-    LEFT JOIN package_extra sd ON sd.package_id = p.id AND sd.key = 'standard_dataset'
-         AND sd.state = 'active'
-    WHERE p.state = 'active' AND p.private = false AND p.type = 'dataset'
+           ex.standard_no
+    FROM (SELECT package_id,
+                 max(value) FILTER (WHERE key = 'municipality_code') AS code,
+                 max(value) FILTER (WHERE key = 'source_modified') AS source_modified,
+                 max(value) FILTER (WHERE key = 'standard_dataset') AS standard_no
+            FROM package_extra
+           WHERE state = 'active' AND key IN
+                 ('municipality_code', 'source_modified', 'standard_dataset')
+           GROUP BY package_id) ex
+    JOIN package p ON p.id = ex.package_id
+    WHERE ex.code IS NOT NULL
+      AND p.state = 'active' AND p.private = false AND p.type = 'dataset'
       {code_filter}
 """
 
 
 def _public_datasets(code: Optional[str]) -> str:
     return _PUBLIC_DATASETS.replace(
-        "{code_filter}", "AND mc.value = :code" if code else "")
+        "{code_filter}", "AND ex.code = :code" if code else "")
 
 
 def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
-    """code → dataset_count, resource_count, newest_modified (one query)."""
-    sql = f"""
-        WITH pkg AS ({_public_datasets(code)})
-        SELECT pkg.code, count(*) AS datasets,
-               coalesce(sum(rc.n), 0) AS resources, max(pkg.modified) AS newest
-        FROM pkg
-        LEFT JOIN (SELECT package_id, count(*) AS n FROM resource
-                   WHERE state = 'active' GROUP BY package_id) rc
-               ON rc.package_id = pkg.id
-        GROUP BY pkg.code
-    """
-    rows = model.Session.execute(sa.text(sql), {"code": code})
-    return {r.code: {"dataset_count": int(r.datasets),
-                     "resource_count": int(r.resources),
-                     "newest_modified": r.newest} for r in rows}
-
-
-def standard_coverage(code: Optional[str] = None) -> dict[str, set[str]]:
-    """code → numbers of the standard datasets it publishes (one query).
+    """code → dataset_count, resource_count, newest_modified and the
+    standard datasets it publishes, in one SQL statement.
 
     A dataset counts for standard dataset N when its ``standard_dataset``
     field is N, when its title contains N's name, or when it carries the tag
     自治体標準ODS / 推奨データセット and N's name is in its description.
     """
     sql = f"""
-        WITH pkg AS ({_public_datasets(code)}),
+        WITH pkg AS MATERIALIZED ({_public_datasets(code)}),
         std(no, name) AS (VALUES {_standard_values()}),
         tagged AS (
             SELECT DISTINCT pt.package_id FROM package_tag pt
             JOIN tag t ON t.id = pt.tag_id
-            WHERE pt.state = 'active' AND t.name IN :tags)
-        SELECT DISTINCT pkg.code, std.no
-        FROM pkg JOIN std
-          ON pkg.standard_no = std.no
-          OR strpos(pkg.title, std.name) > 0
-          OR (pkg.id IN (SELECT package_id FROM tagged)
-              AND strpos(pkg.notes, std.name) > 0)
+            WHERE pt.state = 'active' AND t.name IN :tags),
+        res AS (
+            SELECT r.package_id, count(*) AS n FROM resource r
+            WHERE r.state = 'active' AND r.package_id IN (SELECT id FROM pkg)
+            GROUP BY r.package_id),
+        stats AS (
+            SELECT pkg.code, count(*) AS datasets,
+                   coalesce(sum(res.n), 0) AS resources,
+                   max(pkg.modified) AS newest
+            FROM pkg LEFT JOIN res ON res.package_id = pkg.id
+            GROUP BY pkg.code),
+        coverage AS (
+            SELECT pkg.code, array_agg(DISTINCT std.no) AS standard
+            FROM pkg JOIN std
+              ON pkg.standard_no = std.no
+              OR strpos(pkg.title, std.name) > 0
+              OR (pkg.id IN (SELECT package_id FROM tagged)
+                  AND strpos(pkg.notes, std.name) > 0)
+            GROUP BY pkg.code)
+        SELECT stats.*, coverage.standard
+        FROM stats LEFT JOIN coverage ON coverage.code = stats.code
     """
     stmt = sa.text(sql).bindparams(sa.bindparam("tags", expanding=True))
     params = dict(_standard_params(), tags=list(STANDARD_TAGS), code=code)
-    coverage: dict[str, set[str]] = {}
-    for row in model.Session.execute(stmt, params):
-        coverage.setdefault(row.code, set()).add(row.no)
-    return coverage
+    return {r.code: {"dataset_count": int(r.datasets),
+                     "resource_count": int(r.resources),
+                     "newest_modified": r.newest,
+                     "standard_datasets": sorted(r.standard or ())}
+            for r in model.Session.execute(stmt, params)}
+
+
+def standard_coverage(code: Optional[str] = None) -> dict[str, set[str]]:
+    """code → numbers of the standard datasets it publishes."""
+    return {c: set(s["standard_datasets"])
+            for c, s in dataset_stats(code).items()}
+
+
+_HARVEST_TABLES: dict[str, bool] = {}
 
 
 def _harvest_tables_exist() -> bool:
-    return sa.inspect(model.Session.connection()).has_table("harvest_source")
+    """Whether ckanext-harvest's tables are there (remembered once true)."""
+    if not _HARVEST_TABLES.get("yes"):
+        _HARVEST_TABLES["yes"] = sa.inspect(
+            model.Session.connection()).has_table("harvest_job")
+    return _HARVEST_TABLES["yes"]
 
 
 def harvest_sources() -> dict[str, list[dict[str, Any]]]:
@@ -277,7 +294,6 @@ def municipality_statuses(today: Optional[dt.date] = None) -> list[dict[str, Any
     today = today or dt.date.today()
     months = stale_months()
     stats = dataset_stats()
-    coverage = standard_coverage()
     sources = harvest_sources()
     elsewhere = elsewhere_records()
     out = []
@@ -296,13 +312,55 @@ def municipality_statuses(today: Optional[dt.date] = None) -> list[dict[str, Any
             "dataset_count": s.get("dataset_count", 0),
             "resource_count": s.get("resource_count", 0),
             "newest_modified": newest.isoformat() if newest else None,
-            "standard_datasets": sorted(coverage.get(m.code, ())),
-            "standard_count": len(coverage.get(m.code, ())),
+            "standard_datasets": s.get("standard_datasets", []),
+            "standard_count": len(s.get("standard_datasets", [])),
             "source_count": len(srcs),
             "last_harvest_ok": (all(r["ok"] for r in runs) if runs else None),
             "elsewhere": elsewhere.get(m.code),
         })
     return out
+
+
+# -- cache ------------------------------------------------------------------
+#
+# The statuses are recomputed only when something they depend on changed:
+# a dataset (any create/update/delete/private toggle moves the newest
+# metadata_modified or the count), a harvest job, a "publishes elsewhere"
+# record (bumps a Redis counter, shared by every web worker), the day, or
+# the stale-months setting. Each worker keeps the last result in memory.
+
+_GENERATION_KEY = "ckanext.hokkaido:tracker:generation"
+_cache: dict[str, Any] = {"key": None, "rows": None}
+
+
+def invalidate() -> None:
+    """Make every worker recompute the statuses on its next request."""
+    from ckan.lib.redis import connect_to_redis
+    connect_to_redis().incr(_GENERATION_KEY)
+
+
+def _fingerprint() -> tuple:
+    from ckan.lib.redis import connect_to_redis
+    harvest = ("(SELECT max(coalesce(finished, created)) FROM harvest_job), "
+               "(SELECT count(*) FROM harvest_job)"
+               if _harvest_tables_exist() else "NULL, NULL")
+    row = model.Session.execute(sa.text(
+        "SELECT (SELECT max(metadata_modified) FROM package), "
+        f"(SELECT count(*) FROM package), {harvest}")).fetchone()
+    return tuple(row) + (connect_to_redis().get(_GENERATION_KEY),
+                         dt.date.today(), stale_months())
+
+
+def cached_statuses() -> list[dict[str, Any]]:
+    """:func:`municipality_statuses` for today, recomputed only on change.
+
+    Returns deep-enough copies: callers may modify the row dicts.
+    """
+    key = _fingerprint()
+    if _cache["key"] != key:
+        _cache["rows"] = municipality_statuses()
+        _cache["key"] = key
+    return [dict(r) for r in _cache["rows"]]
 
 
 def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:

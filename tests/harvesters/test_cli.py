@@ -110,7 +110,8 @@ def test_kinds_lists_the_registry():
     # Bad input: none.
     result = run_cli("kinds")
     assert result.returncode == 0
-    assert result.stdout.startswith("ckan\t")
+    kinds = [line.split("\t", 1)[0] for line in result.stdout.splitlines()]
+    assert kinds == ["catalog_csv", "ckan", "dcat", "shirasagi", "webpage"]
 
 
 def test_package_never_imports_ckan():
@@ -119,7 +120,9 @@ def test_package_never_imports_ckan():
     # setuptools' *-nspkg.pth files, so compare with what was loaded before.)
     code = (
         "import sys; before = set(sys.modules); "
-        "import harvesters, harvesters.base, harvesters.ckan, harvesters.__main__; "
+        "import harvesters, harvesters.base, harvesters.ckan, harvesters.__main__, harvesters.probe, "
+        "harvesters.shirasagi, harvesters.dcat, harvesters.catalog_csv, harvesters.webpage, "
+        "harvesters.municipalities, harvesters.util; "
         "bad = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in ('ckan', 'ckanext')); "
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -131,11 +134,27 @@ def test_public_names_exist():
     # Bad input: a stale name in an __all__ list.
     import harvesters
     import harvesters.base
+    import harvesters.catalog_csv
     import harvesters.ckan
+    import harvesters.dcat
+    import harvesters.municipalities
+    import harvesters.probe
+    import harvesters.shirasagi
+    import harvesters.util
+    import harvesters.webpage
 
-    for module in (harvesters, harvesters.base, harvesters.ckan):
+    for module in (harvesters, harvesters.base, harvesters.ckan, harvesters.shirasagi, harvesters.dcat,
+                   harvesters.catalog_csv, harvesters.webpage, harvesters.probe, harvesters.municipalities,
+                   harvesters.util):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"
-    assert harvesters.ADAPTERS == {"ckan": harvesters.CkanAdapter}
-    with pytest.raises(KeyError, match="known kinds: ckan"):
-        harvesters.adapter_class("shirasagi")
+    assert harvesters.ADAPTERS == {
+        "ckan": harvesters.CkanAdapter,
+        "shirasagi": harvesters.ShirasagiAdapter,
+        "dcat": harvesters.DcatAdapter,
+        "catalog_csv": harvesters.CatalogCsvAdapter,
+        "webpage": harvesters.WebpageAdapter,
+    }
+    assert harvesters.adapter_class("dcat") is harvesters.DcatAdapter
+    with pytest.raises(KeyError, match="known kinds: catalog_csv, ckan, dcat, shirasagi, webpage"):
+        harvesters.adapter_class("sparql")

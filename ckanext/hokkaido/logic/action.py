@@ -39,7 +39,7 @@ def hokkaido_municipality_list(context, data_dict) -> list[dict[str, Any]]:
     """
     toolkit.check_access("hokkaido_municipality_list", context, data_dict)
     data = _validate(data_dict, schema.municipality_list(), context)
-    rows = tracker.municipality_statuses()
+    rows = tracker.cached_statuses()
     if data.get("subprefecture"):
         rows = [r for r in rows if r["subprefecture"] == data["subprefecture"]]
     if data.get("status"):
@@ -62,7 +62,7 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     if registry.get(code) is None:
         raise toolkit.ObjectNotFound(
             f"{code} は北海道の市町村ではありません / not a Hokkaido municipality")
-    row = next(r for r in tracker.municipality_statuses() if r["code"] == code)
+    row = next(r for r in tracker.cached_statuses() if r["code"] == code)
     sources = tracker.harvest_sources().get(code, [])
     for source in sources:
         run = source["last_run"]
@@ -93,7 +93,7 @@ def hokkaido_publishing_summary(context, data_dict) -> dict[str, Any]:
     :rtype: dictionary
     """
     toolkit.check_access("hokkaido_publishing_summary", context, data_dict)
-    return tracker.summarize(tracker.municipality_statuses())
+    return tracker.summarize(tracker.cached_statuses())
 
 
 @toolkit.side_effect_free
@@ -148,6 +148,7 @@ def hokkaido_municipality_set_elsewhere(context, data_dict) -> dict[str, Any]:
     patch_context = {"ignore_auth": True, "user": context.get("user")}
     toolkit.get_action("organization_patch")(
         patch_context, {"id": org.id, "extras": extras})
+    tracker.invalidate()
     return {"id": code, "url": values["elsewhere_url"] or None,
             "date": values["elsewhere_date"] or None,
             "note": values["elsewhere_note"] or None}

@@ -1,0 +1,747 @@
+"""The shared base of the portal's harvesters (ckanext-harvest plugins).
+
+A harvester of one source kind is a subclass that names the kind of
+:mod:`harvesters` adapter it wraps (``kind = "ckan"``) and, if it has any,
+checks its own configuration keys (:meth:`HokkaidoHarvesterBase.check_adapter_config`).
+Everything else is decided here, once for every kind:
+
+Stages
+    ``gather_stage`` reads the source through the adapter (all the HTTP
+    work happens here, with the SSRF guard, timeouts, retries and size cap
+    of :class:`harvesters.base.HttpClient`) and stores each normalised
+    record as the content of a harvest object, with its sha256
+    (:meth:`harvesters.base.Record.content_hash`) in the object's extras.
+    ``fetch_stage`` skips records whose hash equals the one last imported
+    (report status "not modified": no ``package_update``, no reindex).
+    ``import_stage`` creates, updates or withdraws the CKAN dataset.
+
+Identity
+    A dataset is named ``<municipality code>-<12 hex digits>``, the digits
+    being the start of sha256(``<portal host and path>\\n<source identifier>``):
+    short, within CKAN's name rules whatever the identifier looks like, and
+    the same for every source that carries the same remote dataset. Once a
+    dataset exists, later runs find it through the source's harvest objects
+    (guid = source identifier), so its name never changes.
+
+Duplicates
+    The source that first harvested a remote dataset keeps it. Another
+    source that meets the same dataset (same derived name, i.e. the same
+    portal and identifier, or the same ``source_url``) records the error
+    "duplicate of <name>, kept by source <title>" for that record and skips
+    it. Once the first source withdraws the dataset, the next source that
+    carries it takes it over.
+
+Deletions
+    A run that completes a *full listing* withdraws (``package_delete``,
+    state "deleted"; the dataset comes back with the same name if it
+    reappears) the datasets this source holds whose identifiers the source
+    no longer lists; private datasets are not listed by a CKAN portal to
+    anonymous readers, so "made private there" is "gone". Nothing is
+    withdrawn when reading the source failed at any point, or when the
+    listing holds fewer than ``min_listing_ratio`` (default 0.5) times the
+    number of datasets the source held before the run.
+
+Local edits
+    An update starts from the dataset as it is in CKAN, so fields the
+    source does not carry (分類, 更新頻度, …) are never touched. For the
+    harvested fields the source wins, except: a field listed in
+    ``not_overwrite_fields`` keeps its local value once it has one, and a
+    field the source leaves empty keeps a value a steward entered locally
+    (one that differs from what the previous harvest wrote).
+
+Report
+    Counters per job (found, created, updated, unchanged, deleted, errored)
+    come from the harvest objects' report status, see
+    :mod:`ckanext.hokkaido.harvest.report`; each error names the record's
+    identifier and the reason, in Japanese and English.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar, Optional
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from ckan import model
+from ckan.plugins import toolkit
+
+from ckanext.harvest.harvesters.base import HarvesterBase
+from ckanext.harvest.model import (
+    HarvestGatherError,
+    HarvestJob,
+    HarvestObject,
+    HarvestObjectError,
+    HarvestObjectExtra,
+    HarvestSource,
+)
+
+from harvesters import adapter_class
+from harvesters.base import ConfigError, HarvestError, HttpClient, Record, SourceAdapter
+
+from ckanext.hokkaido import registry
+
+__all__ = [
+    "HokkaidoHarvesterBase",
+    "HarvestSettings",
+    "SourceConfigError",
+    "RecordError",
+    "dataset_name",
+    "portal_key",
+    "clean_tags",
+]
+
+log = logging.getLogger(__name__)
+
+#: Keys of a source's JSON config handled by the base (the rest go to the adapter).
+HARVEST_KEYS = frozenset({"force", "not_overwrite_fields", "min_listing_ratio", "full_listing_every"})
+
+#: Dataset fields a harvest writes (scheming field names of hokkaido_dataset.yaml).
+HARVESTED_FIELDS = ("title", "notes", "tags", "license_id", "resources", "municipality_code",
+                    "source_url", "source_identifier", "source_modified")
+
+#: Harvested fields a source config may protect with ``not_overwrite_fields``.
+PROTECTABLE_FIELDS = ("title", "notes", "tags", "license_id", "resources")
+
+#: Incremental runs ask for changes since the last clean run minus this margin
+#: (the remote clock may differ from ours; the hash skips what did not change).
+INCREMENTAL_MARGIN = timedelta(hours=1)
+
+_TAG_FORBIDDEN = re.compile(r"[^\w \-.]+", re.UNICODE)
+
+
+class SourceConfigError(ValueError):
+    """A harvest source's configuration is invalid; the message is bilingual."""
+
+
+class RecordError(Exception):
+    """A record cannot be imported; ``str()`` is ``"<日本語> (<English>)"``."""
+
+    def __init__(self, message_ja: str, message_en: str) -> None:
+        super().__init__(f"{message_ja} ({message_en})")
+
+
+@dataclasses.dataclass(frozen=True)
+class HarvestSettings:
+    """A source's parsed configuration.
+
+    :ivar adapter_config: the keys passed on to the adapter.
+    :ivar force: import every record even when its hash is unchanged, and
+        always read a full listing.
+    :ivar not_overwrite_fields: harvested fields whose local value wins.
+    :ivar min_listing_ratio: withdraw nothing when a full listing has fewer
+        than this share of the datasets the source held.
+    :ivar full_listing_every: days between full listings; 0 makes every run
+        a full listing, otherwise runs in between ask only for datasets
+        modified since the last clean run (and withdraw nothing).
+    """
+
+    adapter_config: dict[str, Any]
+    force: bool = False
+    not_overwrite_fields: tuple[str, ...] = ()
+    min_listing_ratio: float = 0.5
+    full_listing_every: float = 0.0
+
+
+def portal_key(url: str) -> str:
+    """The identity of a portal: host and path of its base URL, lower-case,
+    without scheme, credentials, default port or trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    return host + parts.path.rstrip("/").lower()
+
+
+def dataset_name(code: str, portal: str, identifier: str) -> str:
+    """``<code>-<12 hex>``: the CKAN name of a remote dataset (see module docs)."""
+    digest = hashlib.sha256(f"{portal}\n{identifier}".encode("utf-8")).hexdigest()
+    return f"{code}-{digest[:12]}"
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags CKAN accepts: characters other than letters, digits, space,
+    ``-``, ``_`` and ``.`` become ``-`` (``子育て・教育`` → ``子育て-教育``),
+    2 to 100 characters, no duplicates."""
+    cleaned: list[str] = []
+    for tag in tags:
+        text = _TAG_FORBIDDEN.sub("-", tag).strip(" -")[:100].strip(" -")
+        if len(text) >= 2 and text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _comparable(field: str, value: Any) -> Any:
+    """A value of a harvested field in a form that compares across dicts."""
+    if field == "tags":
+        return sorted(t["name"] if isinstance(t, dict) else str(t) for t in value or [])
+    if field == "resources":
+        return [tuple(str(r.get(k) or "") for k in ("url", "name", "format", "description")) for r in value or []]
+    return value or ""
+
+
+class HokkaidoHarvesterBase(HarvesterBase):
+    """Base of every ckanext-hokkaido harvester (see the module docs).
+
+    Subclasses set :attr:`kind` (a key of :data:`harvesters.ADAPTERS`),
+    :attr:`title` and :attr:`description`, and may override
+    :meth:`check_adapter_config`.
+    """
+
+    #: The adapter kind, e.g. ``"ckan"``; the source type is ``hokkaido_<kind>``.
+    kind: ClassVar[str] = ""
+    #: Shown in the source form's list of types.
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    # -- configuration ----------------------------------------------------
+
+    def check_adapter_config(self, config: dict[str, Any]) -> None:
+        """Kind-specific checks of the adapter part of the config.
+
+        The default requires ``municipality_code``; raise
+        :class:`SourceConfigError` with a bilingual message.
+        """
+        if not config.get("municipality_code"):
+            raise SourceConfigError(
+                "municipality_code（市町村コード）を指定してください "
+                "(municipality_code is required: the 6-digit code of the municipality)")
+
+    def parse_config(self, config_str: str | None) -> HarvestSettings:
+        """Parse and check a source's JSON config.
+
+        :raises SourceConfigError: with a message in Japanese and English.
+        """
+        try:
+            config = json.loads(config_str) if config_str and config_str.strip() else {}
+        except ValueError as exc:
+            raise SourceConfigError(f"設定がJSONとして読めません (config is not valid JSON: {exc})") from exc
+        if not isinstance(config, dict):
+            raise SourceConfigError("設定はJSONオブジェクト {…} で指定してください (config must be a JSON object)")
+
+        force = config.get("force", False)
+        if not isinstance(force, bool):
+            raise SourceConfigError(f"force は true か false です (force must be true or false, not {force!r})")
+
+        fields = config.get("not_overwrite_fields", [])
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise SourceConfigError("not_overwrite_fields は項目名のリストです "
+                                    "(not_overwrite_fields must be a list of field names)")
+        fields = ["tags" if f == "tag_string" else f for f in fields]
+        unknown = [f for f in fields if f not in PROTECTABLE_FIELDS]
+        if unknown:
+            raise SourceConfigError(
+                f"not_overwrite_fields に指定できない項目です: {', '.join(unknown)} "
+                f"(not_overwrite_fields accepts {', '.join(PROTECTABLE_FIELDS)})")
+
+        ratio = config.get("min_listing_ratio", 0.5)
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+            raise SourceConfigError(f"min_listing_ratio は 0〜1 の数です "
+                                    f"(min_listing_ratio must be a number from 0 to 1, not {ratio!r})")
+
+        every = config.get("full_listing_every", 0)
+        if isinstance(every, bool) or not isinstance(every, (int, float)) or every < 0:
+            raise SourceConfigError(f"full_listing_every は 0 以上の日数です "
+                                    f"(full_listing_every must be a number of days >= 0, not {every!r})")
+
+        adapter_config = {k: v for k, v in config.items() if k not in HARVEST_KEYS}
+        code = adapter_config.get("municipality_code")
+        if code not in (None, ""):
+            if not isinstance(code, str) or not registry.is_valid_code(code):
+                raise SourceConfigError(
+                    f"municipality_code {code!r} は検査数字付き6桁の自治体コードではありません "
+                    "(municipality_code must be a 6-digit local government code with a valid check digit, "
+                    "e.g. \"011002\" for 札幌市)")
+            if registry.name_of(code) is None:
+                raise SourceConfigError(
+                    f"municipality_code {code} は北海道の市町村ではありません "
+                    "(municipality_code is not one of Hokkaido's municipalities)")
+        self.check_adapter_config(adapter_config)
+        try:
+            # The adapter checks its own keys; no request is made here.
+            self.make_adapter("https://example.invalid", adapter_config, HttpClient())
+        except ConfigError as exc:
+            raise SourceConfigError(f"{exc.message_ja} ({exc.reason})") from exc
+        return HarvestSettings(adapter_config, force, tuple(fields), float(ratio), float(every))
+
+    def make_adapter(self, url: str, config: dict[str, Any], client: HttpClient) -> SourceAdapter:
+        """The adapter for one source (override for adapters needing more)."""
+        return adapter_class(self.kind)(url, config, client)
+
+    @staticmethod
+    def make_client() -> HttpClient:
+        """An HTTP client configured from ``ckanext.hokkaido.harvest.*``."""
+        config = toolkit.config
+        allow = config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
+        if not isinstance(allow, str):
+            allow = " ".join(allow)
+        return HttpClient(
+            portal_url=config.get("ckan.site_url") or None,
+            read_timeout=float(config.get("ckanext.hokkaido.harvest.timeout") or 30),
+            max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
+            min_delay=float(config.get("ckanext.hokkaido.harvest.min_delay") or 0),
+            max_bytes=int(config.get("ckanext.hokkaido.harvest.max_bytes") or 100 * 1024 * 1024),
+            allow=allow,
+        )
+
+    # IHarvester
+
+    def info(self) -> dict[str, str]:
+        return {"name": f"hokkaido_{self.kind}", "title": self.title, "description": self.description}
+
+    def validate_config(self, config: str | None) -> str:
+        """Check the JSON config; return it re-serialised (pretty-printed)."""
+        self.parse_config(config)
+        if not config or not config.strip():
+            return "{}"
+        return json.dumps(json.loads(config), ensure_ascii=False, indent=2)
+
+    def get_original_url(self, harvest_object_id: str) -> Optional[str]:
+        obj = HarvestObject.get(harvest_object_id)
+        if obj is None or not obj.content:
+            return None
+        try:
+            return json.loads(obj.content).get("source_url")
+        except ValueError:
+            return None
+
+    def gather_stage(self, harvest_job: HarvestJob) -> list[str]:
+        """Read the source; one harvest object per record and per withdrawal.
+
+        Never raises: an exception escaping here would stop ckanext-harvest's
+        gather consumer (and every other source with it) and leave the job
+        "Running"; it is recorded as a gather error instead.
+        """
+        try:
+            return self._gather(harvest_job)
+        except Exception as exc:
+            model.Session.rollback()
+            log.exception("gather of harvest job %s failed", harvest_job.id)
+            self._gather_error(harvest_job, f"収集中に予期しないエラーが発生しました。削除は行いません "
+                                            f"(unexpected error, no dataset withdrawn: {exc!r})")
+            return []
+
+    def _gather(self, harvest_job: HarvestJob) -> list[str]:
+        source = harvest_job.source
+        try:
+            settings = self.parse_config(source.config)
+        except SourceConfigError as exc:
+            self._gather_error(harvest_job, f"設定エラー: {exc}")
+            return []
+
+        held = self._held_datasets(source.id)
+        full = self._wants_full_listing(source, harvest_job, settings)
+        since = None if full else self._incremental_since(source, harvest_job)
+        full = full or since is None
+        records: list[Record] = []
+        listed: list[str] | None = None
+        failure: str | None = None
+        client = self.make_client()
+        adapter = None
+        try:
+            adapter = self.make_adapter(source.url, settings.adapter_config, client)
+            if full:
+                listed = adapter.list_identifiers()
+            for record in adapter.records(since=since):
+                records.append(record)
+        except HarvestError as exc:
+            failure = f"{exc.message_ja} ({exc})"
+        except ValueError as exc:  # a record the adapter could not normalise
+            failure = f"データセットを正規化できませんでした ({exc})"
+        finally:
+            client.close()
+
+        ids = self._create_objects(harvest_job, records, "full" if full else "incremental")
+        self._record_problems(harvest_job, list(getattr(adapter, "problems", None) or []))
+        if failure is not None:
+            self._gather_error(
+                harvest_job,
+                f"ハーベスト元を読めませんでした: {failure}. 取得できた {len(records)} 件のみ取り込み、"
+                f"削除は行いません (reading the source failed; {len(records)} records read are imported, "
+                "no dataset is withdrawn)")
+            return ids
+        if listed is not None:
+            ids += self._create_withdrawals(harvest_job, held, set(listed) | {r.identifier for r in records},
+                                            settings)
+        log.info("%s: gathered %d records (%s listing), %d objects", source.url, len(records),
+                 "full" if full else f"incremental since {since}", len(ids))
+        return ids
+
+    def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
+        """The record was read in gather; skip it when its hash is unchanged."""
+        if self._extra(harvest_object, "status") == "delete":
+            return True
+        try:
+            settings = self.parse_config(harvest_object.source.config)
+        except SourceConfigError as exc:
+            self._object_error(harvest_object, f"設定エラー: {exc}", "Fetch")
+            return False
+        except Exception as exc:  # see gather_stage: never let the fetch consumer die
+            model.Session.rollback()
+            log.exception("fetch of %s failed", harvest_object.guid)
+            self._object_error(harvest_object, f"予期しないエラー (unexpected error: {exc!r})", "Fetch")
+            return False
+        if settings.force:
+            return True
+        current = self._current_object(harvest_object.harvest_source_id, harvest_object.guid)
+        if (current is not None and current.package is not None and current.package.state == "active"
+                and self._extra(current, "content_hash") == self._extra(harvest_object, "content_hash")):
+            return "unchanged"
+        return True
+
+    def import_stage(self, harvest_object: HarvestObject) -> bool | str:
+        """Create, update or withdraw the dataset; errors stay with the record."""
+        try:
+            if self._extra(harvest_object, "status") == "delete":
+                return self._withdraw(harvest_object)
+            settings = self.parse_config(harvest_object.source.config)
+            record = Record(**json.loads(harvest_object.content))
+            return self._import_record(harvest_object, record, settings)
+        except (RecordError, SourceConfigError) as exc:
+            model.Session.rollback()
+            self._object_error(harvest_object, str(exc), "Import")
+        except toolkit.ValidationError as exc:
+            model.Session.rollback()
+            self._object_error(harvest_object, f"データセットの検証に失敗しました (validation failed: "
+                                               f"{json.dumps(exc.error_dict, ensure_ascii=False)})", "Import")
+        except Exception as exc:  # one broken record must not stop the others
+            model.Session.rollback()
+            log.exception("import of %s failed", harvest_object.guid)
+            self._object_error(harvest_object, f"取り込み中に予期しないエラー (unexpected error: {exc!r})",
+                               "Import")
+        return False
+
+    # -- gather helpers -----------------------------------------------------
+
+    def _held_datasets(self, source_id: str) -> dict[str, str]:
+        """guid → package id of the active datasets this source holds."""
+        rows = (model.Session.query(HarvestObject.guid, HarvestObject.package_id)
+                .join(model.Package, model.Package.id == HarvestObject.package_id)
+                .filter(HarvestObject.harvest_source_id == source_id)
+                .filter(HarvestObject.current == sa.true())
+                .filter(model.Package.state == "active"))
+        return {guid: package_id for guid, package_id in rows}
+
+    @staticmethod
+    def _clean_jobs(source: HarvestSource, harvest_job: HarvestJob):
+        """Finished earlier jobs of the source with no gather and no object errors."""
+        errored = sa.exists().where(sa.and_(HarvestObject.harvest_job_id == HarvestJob.id,
+                                            HarvestObject.state == "ERROR"))
+        gather_errors = sa.exists().where(HarvestGatherError.harvest_job_id == HarvestJob.id)
+        return (model.Session.query(HarvestJob)
+                .filter(HarvestJob.source_id == source.id)
+                .filter(HarvestJob.id != harvest_job.id)
+                .filter(HarvestJob.status == "Finished")
+                .filter(HarvestJob.gather_started.isnot(None))
+                .filter(~errored).filter(~gather_errors)
+                .order_by(HarvestJob.gather_started.desc()))
+
+    def _wants_full_listing(self, source: HarvestSource, harvest_job: HarvestJob,
+                            settings: HarvestSettings) -> bool:
+        if settings.force or settings.full_listing_every <= 0:
+            return True
+        full_objects = sa.exists().where(sa.and_(
+            HarvestObject.harvest_job_id == HarvestJob.id,
+            HarvestObjectExtra.harvest_object_id == HarvestObject.id,
+            HarvestObjectExtra.key == "listing", HarvestObjectExtra.value == "full"))
+        last_full = self._clean_jobs(source, harvest_job).filter(full_objects).first()
+        if last_full is None:
+            return True
+        return datetime.utcnow() - last_full.gather_started >= timedelta(days=settings.full_listing_every)
+
+    def _incremental_since(self, source: HarvestSource, harvest_job: HarvestJob) -> datetime | None:
+        last = self._clean_jobs(source, harvest_job).first()
+        if last is None:
+            return None
+        return last.gather_started.replace(tzinfo=timezone.utc) - INCREMENTAL_MARGIN
+
+    def _create_objects(self, harvest_job: HarvestJob, records: list[Record], listing: str) -> list[str]:
+        current = {guid for (guid,) in model.Session.query(HarvestObject.guid)
+                   .filter(HarvestObject.harvest_source_id == harvest_job.source_id)
+                   .filter(HarvestObject.current == sa.true())}
+        objects = []
+        for record in records:
+            obj = HarvestObject(
+                guid=record.identifier,
+                job=harvest_job,
+                harvest_source_id=harvest_job.source_id,
+                content=json.dumps(record.to_dict(), ensure_ascii=False),
+                extras=[
+                    HarvestObjectExtra(key="status", value="change" if record.identifier in current else "new"),
+                    HarvestObjectExtra(key="content_hash", value=record.content_hash()),
+                    HarvestObjectExtra(key="listing", value=listing),
+                ],
+            )
+            model.Session.add(obj)
+            objects.append(obj)
+        model.Session.commit()
+        return [obj.id for obj in objects]
+
+    def _create_withdrawals(self, harvest_job: HarvestJob, held: dict[str, str], listed: set[str],
+                            settings: HarvestSettings) -> list[str]:
+        gone = sorted(set(held) - listed)
+        if not gone:
+            return []
+        if len(listed) < settings.min_listing_ratio * len(held):
+            self._gather_error(
+                harvest_job,
+                f"一覧のデータセット数 ({len(listed)} 件) が保持している {len(held)} 件の "
+                f"{settings.min_listing_ratio:.0%} 未満のため、{len(gone)} 件の削除を見送りました "
+                f"(the listing has {len(listed)} datasets, below min_listing_ratio {settings.min_listing_ratio:g} "
+                f"of the {len(held)} held; {len(gone)} withdrawals skipped)")
+            return []
+        objects = []
+        for guid in gone:
+            obj = HarvestObject(guid=guid, job=harvest_job, harvest_source_id=harvest_job.source_id,
+                                package_id=held[guid],
+                                extras=[HarvestObjectExtra(key="status", value="delete")])
+            model.Session.add(obj)
+            objects.append(obj)
+        model.Session.commit()
+        return [obj.id for obj in objects]
+
+    # -- import helpers -----------------------------------------------------
+
+    def _context(self) -> dict[str, Any]:
+        return {"model": model, "session": model.Session, "user": self._get_user_name(), "ignore_auth": True}
+
+    @staticmethod
+    def _extra(harvest_object: HarvestObject, key: str) -> str | None:
+        for extra in harvest_object.extras:
+            if extra.key == key:
+                return extra.value
+        return None
+
+    @staticmethod
+    def _current_object(source_id: str, guid: str) -> HarvestObject | None:
+        return (model.Session.query(HarvestObject)
+                .filter(HarvestObject.harvest_source_id == source_id)
+                .filter(HarvestObject.guid == guid)
+                .filter(HarvestObject.current == sa.true())
+                .first())
+
+    @staticmethod
+    def _latest_with_package(source_id: str, guid: str) -> HarvestObject | None:
+        """This source's newest object for ``guid`` that points at a dataset."""
+        return (model.Session.query(HarvestObject)
+                .filter(HarvestObject.harvest_source_id == source_id)
+                .filter(HarvestObject.guid == guid)
+                .filter(HarvestObject.package_id.isnot(None))
+                .order_by(HarvestObject.gathered.desc())
+                .first())
+
+    @staticmethod
+    def _owner(package_id: str) -> HarvestSource | None:
+        """The source whose current object imported the dataset, if any."""
+        obj = (model.Session.query(HarvestObject)
+               .filter(HarvestObject.package_id == package_id)
+               .filter(HarvestObject.current == sa.true())
+               .first())
+        return obj.source if obj is not None else None
+
+    @staticmethod
+    def _ever_harvested(package_id: str) -> bool:
+        return model.Session.query(HarvestObject.id).filter(HarvestObject.package_id == package_id).first() is not None
+
+    def _check_not_duplicate(self, package: model.Package | None, source: HarvestSource,
+                             record: Record) -> None:
+        """Raise :class:`RecordError` when another source keeps this dataset."""
+        if package is not None:
+            owner = self._owner(package.id)
+            if owner is None and not self._ever_harvested(package.id):
+                raise RecordError(f"名前 {package.name} は手作業で作成されたデータセットが使用しています",
+                                  f"the name {package.name} is taken by a dataset created locally")
+            if owner is not None and owner.id != source.id and owner.active and package.state == "active":
+                raise RecordError(f"{package.name} の重複です（収集元「{owner.title or owner.url}」が保持）",
+                                  f"duplicate of {package.name}, kept by source {owner.title or owner.url}")
+        if record.source_url:
+            rows = (model.Session.query(model.Package)
+                    .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+                    .filter(model.PackageExtra.key == "source_url")
+                    .filter(model.PackageExtra.value == record.source_url)
+                    .filter(model.PackageExtra.state == "active")
+                    .filter(model.Package.state == "active"))
+            for other in rows:
+                if package is not None and other.id == package.id:
+                    continue
+                owner = self._owner(other.id)
+                if owner is not None and owner.id != source.id and owner.active:
+                    raise RecordError(
+                        f"{other.name} の重複です（同じ収集元URL、収集元「{owner.title or owner.url}」が保持）",
+                        f"duplicate of {other.name} (same source_url), kept by source {owner.title or owner.url}")
+
+    def _organization(self, code: str) -> str:
+        """Id of the municipality's organization (name = code), created if missing."""
+        group = model.Group.get(code)
+        if group is not None:
+            if not group.is_organization:
+                raise RecordError(f"{code} はグループ名として使われていて組織を作成できません",
+                                  f"{code} is the name of a group, not an organization")
+            if group.state != "active":
+                toolkit.get_action("organization_patch")(self._context(), {"id": group.id, "state": "active"})
+            return group.id
+        title = registry.name_of(code) or code
+        organization = toolkit.get_action("organization_create")(self._context(), {"name": code, "title": title})
+        return organization["id"]
+
+    @staticmethod
+    def dataset_fields(record: Record) -> dict[str, Any]:
+        """The harvested fields of a dataset (scheming field names)."""
+        return {
+            "title": record.title,
+            "notes": record.notes,
+            "tags": [{"name": tag} for tag in clean_tags(record.tags)],
+            "license_id": record.license_id or "",
+            "resources": [dict(resource) for resource in record.resources],
+            "municipality_code": record.municipality_code,
+            "source_url": record.source_url or "",
+            "source_identifier": record.identifier,
+            "source_modified": record.source_modified or "",
+        }
+
+    @staticmethod
+    def merge(existing: dict[str, Any], fields: dict[str, Any], previous: dict[str, Any] | None,
+              protected: tuple[str, ...]) -> dict[str, Any]:
+        """The update of ``existing`` with harvested ``fields`` (local-edit rules
+        in the module docs); ``previous`` are the fields the last import wrote."""
+        data = dict(existing)
+        data.pop("tag_string", None)
+        for field, value in fields.items():
+            local = existing.get(field)
+            if field in protected and not _empty(local):
+                continue
+            if _empty(value) and not _empty(local) and (
+                    previous is None or _comparable(field, local) != _comparable(field, previous.get(field))):
+                continue  # the source has nothing, a steward filled it in
+            if field == "resources":
+                value = HokkaidoHarvesterBase._merge_resources(local or [], value)
+            data[field] = value
+        return data
+
+    @staticmethod
+    def _merge_resources(local: list[dict[str, Any]], harvested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Harvested resources, reusing the local resource with the same URL
+        (its id and any locally added fields stay)."""
+        unused = list(local)
+        merged = []
+        for resource in harvested:
+            match = next((r for r in unused if r.get("url") == resource["url"]), None)
+            if match is not None:
+                unused.remove(match)
+                merged.append({**match, **resource})
+            else:
+                merged.append(dict(resource))
+        return merged
+
+    def _make_current(self, harvest_object: HarvestObject, package_id: str) -> None:
+        model.Session.query(HarvestObject).filter(HarvestObject.package_id == package_id) \
+            .filter(HarvestObject.id != harvest_object.id).update({"current": False}, synchronize_session=False)
+        harvest_object.package_id = package_id
+        harvest_object.current = True
+        model.Session.add(harvest_object)
+
+    def _import_record(self, harvest_object: HarvestObject, record: Record,
+                       settings: HarvestSettings) -> bool:
+        code = record.municipality_code
+        if not code:
+            raise RecordError("市町村を特定できません。municipality_code か attribution を設定してください",
+                              "the record could not be attributed to a municipality; "
+                              "set municipality_code or an attribution rule")
+        if registry.name_of(code) is None:
+            raise RecordError(f"{code} は北海道の市町村コードではありません",
+                              f"{code} is not a Hokkaido municipality code")
+        source = harvest_object.source
+        previous = self._latest_with_package(source.id, record.identifier)
+        package = model.Package.get(previous.package_id) if previous is not None else None
+        name = package.name if package is not None else dataset_name(code, portal_key(source.url), record.identifier)
+        if package is None:
+            package = model.Package.by_name(name)
+            previous = None
+        self._check_not_duplicate(package, source, record)
+
+        owner_org = self._organization(code)
+        fields = self.dataset_fields(record)
+        context = self._context()
+        if package is None:
+            package_id = str(uuid.uuid4())
+            self._make_current(harvest_object, package_id)
+            # the dataset is indexed with its harvest object, which must point at it first
+            model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
+            model.Session.flush()
+            toolkit.get_action("package_create")(
+                context, {"id": package_id, "name": name, "owner_org": owner_org, "private": False, **fields})
+        else:
+            existing = toolkit.get_action("package_show")(self._context(), {"id": package.id})
+            previous_fields = None
+            if previous is not None and previous.content:
+                previous_fields = self.dataset_fields(Record(**json.loads(previous.content)))
+            data = self.merge(existing, fields, previous_fields, settings.not_overwrite_fields)
+            data.update(owner_org=owner_org, state="active")
+            self._make_current(harvest_object, package.id)
+            model.Session.flush()
+            toolkit.get_action("package_update")(context, data)
+        model.Session.commit()
+        return True
+
+    def _withdraw(self, harvest_object: HarvestObject) -> bool | str:
+        package = model.Package.get(harvest_object.package_id) if harvest_object.package_id else None
+        if package is None or package.state != "active":
+            return "unchanged"
+        owner = self._owner(package.id)
+        if owner is None or owner.id != harvest_object.harvest_source_id:
+            return "unchanged"  # another source took it over since the gather
+        toolkit.get_action("package_delete")(self._context(), {"id": package.id})
+        model.Session.query(HarvestObject).filter(HarvestObject.package_id == package.id) \
+            .update({"current": False}, synchronize_session=False)
+        harvest_object.current = False
+        model.Session.add(harvest_object)
+        model.Session.commit()
+        log.info("withdrew %s (%s): gone from the source", package.name, harvest_object.guid)
+        return True
+
+    # -- errors ---------------------------------------------------------------
+
+    @staticmethod
+    def _gather_error(harvest_job: HarvestJob, message: str) -> None:
+        log.warning("harvest job %s: %s", harvest_job.id, message)
+        HarvestGatherError.create(message, harvest_job)
+
+    def _record_problems(self, harvest_job: HarvestJob, problems: list) -> None:
+        """Put the adapter's record-level problems in the job's report.
+
+        A warning (the record was read, e.g. without a known area) becomes an
+        error message on that record's harvest object, which still imports.
+        An error (the row or record was skipped) becomes a harvest object of
+        its own, marked errored, so the report counts it and names it.
+        """
+        if not problems:
+            return
+        objects = {o.guid: o for o in model.Session.query(HarvestObject)
+                   .filter(HarvestObject.harvest_job_id == harvest_job.id)}
+        for problem in problems:
+            where = problem.identifier or (f"line {problem.line}" if problem.line else "?")
+            reason = f"[{problem.level}] {problem.message_ja + ' / ' if problem.message_ja else ''}{problem.reason}"
+            obj = objects.get(problem.identifier) if problem.level == "warning" else None
+            if obj is None:
+                obj = HarvestObject(guid=where, job=harvest_job,
+                                    harvest_source_id=harvest_job.source_id,
+                                    state="ERROR", report_status="errored")
+                obj.save()
+            HarvestObjectError.create(reason, obj, "Gather")
+
+    @staticmethod
+    def _object_error(harvest_object: HarvestObject, reason: str, stage: str) -> None:
+        message = f"{harvest_object.guid}: {reason}"
+        log.warning("harvest object %s: %s", harvest_object.id, message)
+        HarvestObjectError.create(message, harvest_object, stage)

@@ -1,0 +1,217 @@
+"""Small helpers shared by the adapters: dates, file formats, URLs, HTML text.
+
+Nothing here fetches anything.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+__all__ = [
+    "DATA_FORMATS",
+    "format_from_media_type",
+    "format_from_text",
+    "format_from_url",
+    "html_to_text",
+    "is_http_url",
+    "modified_since",
+    "parse_date",
+]
+
+#: File extensions that mark a link as a data file, with the format name used for resources.
+DATA_FORMATS: dict[str, str] = {
+    "csv": "CSV",
+    "tsv": "TSV",
+    "xlsx": "XLSX",
+    "xls": "XLS",
+    "xlsm": "XLSX",
+    "ods": "ODS",
+    "json": "JSON",
+    "geojson": "GeoJSON",
+    "topojson": "TopoJSON",
+    "xml": "XML",
+    "rdf": "RDF",
+    "ttl": "Turtle",
+    "zip": "ZIP",
+    "pdf": "PDF",
+    "kml": "KML",
+    "kmz": "KMZ",
+    "shp": "SHP",
+    "gml": "GML",
+    "txt": "TXT",
+    "doc": "DOC",
+    "docx": "DOCX",
+    "odt": "ODT",
+    "gpkg": "GeoPackage",
+}
+
+_MEDIA_TYPES = {
+    "text/csv": "CSV",
+    "application/csv": "CSV",
+    "text/tab-separated-values": "TSV",
+    "application/json": "JSON",
+    "application/geo+json": "GeoJSON",
+    "application/vnd.geo+json": "GeoJSON",
+    "application/zip": "ZIP",
+    "application/x-zip-compressed": "ZIP",
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+    "application/vnd.ms-excel": "XLS",
+    "application/vnd.google-earth.kml+xml": "KML",
+    "application/vnd.google-earth.kmz": "KMZ",
+    "application/xml": "XML",
+    "text/xml": "XML",
+    "text/plain": "TXT",
+    "application/rdf+xml": "RDF",
+    "text/turtle": "Turtle",
+    "text/html": "HTML",
+}
+
+# Format words in link texts such as "人口（CSV：5KB）" or "[エクセルファイル]".
+_TEXT_FORMATS = [
+    (re.compile(r"(?<![A-Za-z])GEOJSON(?![A-Za-z])", re.I), "GeoJSON"),
+    (re.compile(r"(?<![A-Za-z])(XLSX|XLSM)(?![A-Za-z])", re.I), "XLSX"),
+    (re.compile(r"(?<![A-Za-z])XLS(?![A-Za-z])", re.I), "XLS"),
+    (re.compile(r"(?<![A-Za-z])(EXCEL)(?![A-Za-z])|エクセル", re.I), "XLSX"),
+    (re.compile(r"(?<![A-Za-z])CSV(?![A-Za-z])", re.I), "CSV"),
+    (re.compile(r"(?<![A-Za-z])JSON(?![A-Za-z])", re.I), "JSON"),
+    (re.compile(r"(?<![A-Za-z])ZIP(?![A-Za-z])", re.I), "ZIP"),
+    (re.compile(r"(?<![A-Za-z])PDF(?![A-Za-z])", re.I), "PDF"),
+    (re.compile(r"(?<![A-Za-z])KMZ(?![A-Za-z])", re.I), "KMZ"),
+    (re.compile(r"(?<![A-Za-z])KML(?![A-Za-z])", re.I), "KML"),
+    (re.compile(r"(?<![A-Za-z])(SHP|SHAPE)(?![A-Za-z])|シェープ", re.I), "SHP"),
+    (re.compile(r"(?<![A-Za-z])ODS(?![A-Za-z])", re.I), "ODS"),
+    (re.compile(r"(?<![A-Za-z])TSV(?![A-Za-z])", re.I), "TSV"),
+    (re.compile(r"(?<![A-Za-z])TXT(?![A-Za-z])|テキスト", re.I), "TXT"),
+]
+
+
+def format_from_url(url: str) -> str | None:
+    """The data format of a URL from its path's extension (``None`` if none is known)."""
+    try:
+        path = unquote(urlsplit(url).path)
+    except ValueError:
+        return None
+    name = path.rsplit("/", 1)[-1].lower()
+    if "." not in name:
+        return None
+    return DATA_FORMATS.get(name.rsplit(".", 1)[-1])
+
+
+def format_from_text(text: str) -> str | None:
+    """The data format named in a link text or a format column (``CSV形式`` → ``CSV``)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    for pattern, name in _TEXT_FORMATS:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def format_from_media_type(media_type: str | None) -> str | None:
+    if not media_type:
+        return None
+    return _MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
+
+
+def is_http_url(value: Any) -> bool:
+    """True for an absolute http(s) URL with a host and no whitespace."""
+    if not isinstance(value, str) or not value or re.search(r"\s", value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}
+_ISO_LIKE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_KANJI_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日")
+_ERA_DATE = re.compile(r"^(令和|平成|昭和|[RHS])(\d{1,2}|元)[年.](\d{1,2})[月.](\d{1,2})日?", re.I)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def parse_date(value: Any) -> str | None:
+    """Normalise a date as catalogs write it to ISO 8601, or ``None``.
+
+    Understands ISO timestamps (kept with their time), ``2024/4/1``,
+    ``2024年4月1日``, ``令和6年4月1日``, ``R6.4.1``, ``20240401`` and
+    :class:`~datetime.date`/:class:`~datetime.datetime` values (from XLSX).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        pass
+    try:
+        match = _ISO_LIKE.match(text)
+        if match:
+            y, m, d, hh, mm, ss = match.groups()
+            if hh is not None:
+                return datetime(int(y), int(m), int(d), int(hh), int(mm), int(ss or 0)).isoformat()
+            return date(int(y), int(m), int(d)).isoformat()
+        match = _KANJI_DATE.match(text) or _COMPACT.match(text)
+        if match:
+            return date(*map(int, match.groups())).isoformat()
+        match = _ERA_DATE.match(text)
+        if match:
+            era, year, month, day = match.groups()
+            year_number = 1 if year == "元" else int(year)
+            return date(_ERAS[era.upper() if len(era) == 1 else era] + year_number, int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+    return None
+
+
+def _as_utc(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def modified_since(modified: str | None, since: datetime | None) -> bool:
+    """True if a record modified at ``modified`` (ISO) belongs in a harvest since ``since``.
+
+    Records with no or an unreadable date are always included: a harvest
+    must not lose a record because the source's date is missing.
+    """
+    if since is None or not modified:
+        return True
+    moment = _as_utc(modified)
+    if moment is None:
+        return True
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return moment >= since
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK = re.compile(r"<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", re.I)
+
+
+def html_to_text(value: Any) -> str:
+    """Plain text from a description that may contain HTML (ArcGIS Hub's do)."""
+    text = str(value or "")
+    if "<" not in text:
+        return html.unescape(text)
+    text = _BLOCK.sub("\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -1,0 +1,1 @@
+"""Tests of the harvest plugins against a real second CKAN."""

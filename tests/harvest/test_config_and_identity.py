@@ -1,0 +1,123 @@
+"""Source config validation, dataset names and the report action.
+
+Each test says in a comment what bad input it tries.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase, clean_tags, dataset_name, portal_key
+
+pytestmark = pytest.mark.usefixtures("with_plugins")
+
+NAME_RULE = re.compile(r"^[a-z0-9_-]{2,100}$")
+
+
+@pytest.mark.parametrize("config, fragments", [
+    # Bad input: not JSON at all
+    ("{municipality_code: 011002}", ["設定がJSONとして読めません", "config is not valid JSON"]),
+    # Bad input: JSON, but a list
+    ('["011002"]', ["JSONオブジェクト", "config must be a JSON object"]),
+    # Bad input: neither a municipality nor an attribution rule
+    ('{"fq": "name:014257_*"}', ["municipality_code（市町村コード）か attribution", "attribution rule"]),
+    # Bad input: a code whose check digit is wrong (札幌市 is 011002)
+    ('{"municipality_code": "011001"}', ["検査数字付き6桁", "valid check digit"]),
+    # Bad input: a valid code outside Hokkaido (千代田区)
+    ('{"municipality_code": "131016"}', ["北海道の市町村ではありません", "not one of Hokkaido's municipalities"]),
+    # Bad input: a number instead of a string
+    ('{"municipality_code": 11002}', ["検査数字付き6桁"]),
+    # Bad input: a typo in a key
+    ('{"municipality_code": "011002", "fqq": "x"}', ["設定に不明な項目があります", "unknown configuration keys"]),
+    # Bad input: an attribution map to a bad code
+    ('{"attribution": {"organization": {"kitami": "012080"}}}', ["自治体コード 012080 が正しくありません"]),
+    # Bad input: an attribution map to a code outside Hokkaido
+    ('{"attribution": {"organization": {"chiyoda": "131016"}}}', ["131016 は北海道の市町村ではありません"]),
+    # Bad input: a ratio above 1
+    ('{"municipality_code": "011002", "min_listing_ratio": 5}', ["min_listing_ratio は 0〜1 の数です"]),
+    # Bad input: a negative number of days
+    ('{"municipality_code": "011002", "full_listing_every": -1}', ["full_listing_every は 0 以上の日数です"]),
+    # Bad input: force as a string
+    ('{"municipality_code": "011002", "force": "yes"}', ["force は true か false です"]),
+    # Bad input: a field that cannot be protected
+    ('{"municipality_code": "011002", "not_overwrite_fields": ["name"]}',
+     ["not_overwrite_fields に指定できない項目です: name"]),
+    # Bad input: rows out of range for the CKAN adapter
+    ('{"municipality_code": "011002", "rows": 5000}', ["rows は 1〜1000 の整数で指定してください"]),
+])
+def test_invalid_configs_are_refused_with_clear_messages(harvest, config, fragments):
+    with pytest.raises(toolkit.ValidationError) as caught:
+        harvest.source("http://127.0.0.1:9/", config)
+    message = str(caught.value.error_dict["config"])
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_valid_configs_are_accepted(harvest):
+    # Bad input: none; the documented examples.
+    for config in ('{"municipality_code": "011002"}',
+                   '{"fq": "name:014257_*", "attribution": {"name_prefix": true}}',
+                   '{"attribution": {"organization": {"kitami-city": "012084"}}, "api_path": "/data/api/action/",'
+                   ' "not_overwrite_fields": ["title", "tag_string"], "min_listing_ratio": 0.8,'
+                   ' "full_listing_every": 7, "force": false}'):
+        source = harvest.source(f"http://127.0.0.1:9/{len(config)}", config)
+        assert source["source_type"] == "hokkaido_ckan"
+
+
+def test_dataset_names_are_short_stable_and_valid():
+    # Bad input: identifiers CKAN could never use as names: Japanese, slashes,
+    # spaces, upper case, 300 characters, an empty-looking one.
+    portal = portal_key("https://Data.Bodik.jp/")
+    identifiers = ["3f2a8c1e-0b7d-4c55-9a1e-2d3c4b5a6f70", "データ/1 ?", "A" * 300, "Dataset One", "-"]
+    names = [dataset_name("014257", portal, i) for i in identifiers]
+    assert all(NAME_RULE.match(n) and len(n) == 19 and n.startswith("014257-") for n in names)
+    assert len(set(names)) == len(names)
+    assert names == [dataset_name("014257", portal, i) for i in identifiers]  # stable
+    # the same dataset through another spelling of the portal URL has the same name
+    assert portal_key("http://data.bodik.jp") == portal_key("https://data.bodik.jp/") == "data.bodik.jp"
+    # the same identifier on another portal does not
+    assert dataset_name("014257", "example.org", "1") != dataset_name("014257", "data.bodik.jp", "1")
+
+
+def test_tags_are_made_acceptable():
+    # Bad input: tags with characters CKAN refuses, a one-letter tag, duplicates.
+    assert clean_tags(["子育て・教育", "水", "人口（総数）", "人口", "人口", "a/b", "x" * 150]) == [
+        "子育て-教育", "人口-総数", "人口", "a-b", "x" * 100]
+
+
+def test_local_edit_rules():
+    # Bad input: a local value where the source now has none, a protected
+    # field, and a field the previous harvest wrote and the source emptied.
+    existing = {"title": "ローカル題名", "notes": "ローカル説明", "license_id": "cc-by", "tags": [{"name": "古い"}],
+                "resources": [{"id": "r1", "url": "https://x/a.csv", "name": "a", "format": "CSV",
+                               "description": "", "position": 0}],
+                "category": "行政", "tag_string": "古い"}
+    previous = {"title": "題名", "notes": "元の説明", "license_id": "cc-by", "tags": [{"name": "古い"}],
+                "resources": []}
+    fields = {"title": "新しい題名", "notes": "", "license_id": "", "tags": [{"name": "新"}],
+              "resources": [{"url": "https://x/a.csv", "name": "A", "format": "CSV", "description": "d"}]}
+    merged = HokkaidoHarvesterBase.merge(existing, fields, previous, ("title",))
+    assert merged["title"] == "ローカル題名"  # protected
+    assert merged["notes"] == "ローカル説明"  # edited locally, the source has none
+    assert merged["license_id"] == ""  # not edited locally: the source's removal arrives
+    assert merged["tags"] == [{"name": "新"}] and "tag_string" not in merged
+    assert merged["resources"] == [{"id": "r1", "url": "https://x/a.csv", "name": "A", "format": "CSV",
+                                    "description": "d", "position": 0}]  # same resource id
+    assert merged["category"] == "行政"
+
+
+def test_report_action(harvest):
+    # Bad input: no id; an unknown job id; then a source id instead of a job id.
+    action = toolkit.get_action("hokkaido_harvest_report")
+    with pytest.raises(toolkit.ValidationError):
+        action(harvest.context(), {})
+    with pytest.raises(toolkit.ObjectNotFound):
+        action(harvest.context(), {"id": "no-such-job"})
+    source = harvest.source("http://127.0.0.1:9/", {"municipality_code": "011002"})
+    job = toolkit.get_action("harvest_job_create")(harvest.context(), {"source_id": source["id"], "run": False})
+    report = action(harvest.context(), {"source_id": source["name"]})
+    assert report["job_id"] == job["id"] and report["status"] == "New"
+    assert report["counters"] == dict.fromkeys(("found", "created", "updated", "unchanged", "deleted", "errored"), 0)

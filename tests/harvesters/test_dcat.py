@@ -1,0 +1,322 @@
+"""The DCAT adapter: an ArcGIS Hub DCAT-US 1.1 feed and DCAT-AP JSON-LD/Turtle
+served on 127.0.0.1.
+
+Each test names, in a comment, the bad input it tries."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from harvesters.base import BadResponse, ConfigError
+from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, feed_url_for
+from tests.harvesters.portal_server import PortalResponse, json_response, redirect_response, text_response
+
+HUB = "https://muroran-city-data-muroran.hub.arcgis.com"
+
+
+def hub_dataset(item: str, title: str, modified: str, **overrides) -> dict:
+    """One dataset as ArcGIS Hub's /api/feed/dcat-us/1.1.json writes it."""
+    dataset = {
+        "@type": "dcat:Dataset",
+        "identifier": f"{HUB}/datasets/{item}",
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "landingPage": f"{HUB}/datasets/{item}",
+        "title": title,
+        "description": f"<div style='font-family:&quot;Avenir Next&quot;'><p>{title}の位置情報です。</p>"
+                       "<p>更新&amp;追加は随時。</p></div>",
+        "keyword": ["室蘭市", "オープンデータ", title],
+        "issued": "2022-06-01T02:13:08.000Z",
+        "modified": modified,
+        "publisher": {"name": "室蘭市"},
+        "contactPoint": {"@type": "vcard:Contact", "fn": "室蘭市 ICT推進課", "hasEmail": "mailto:ict@city.muroran.lg.jp"},
+        "accessLevel": "public",
+        "spatial": "140.9395,42.2921,141.0675,42.4124",
+        "theme": ["geospatial"],
+        "distribution": [
+            {"@type": "dcat:Distribution", "title": "ArcGIS Hub Dataset", "format": "Web page",
+             "mediaType": "text/html", "accessURL": f"{HUB}/datasets/{item}"},
+            {"@type": "dcat:Distribution", "title": "ArcGIS GeoService", "format": "ArcGIS GeoServices REST API",
+             "accessURL": f"https://services.arcgis.com/abc/arcgis/rest/services/{item}/FeatureServer/0"},
+            {"@type": "dcat:Distribution", "title": "CSV", "format": "CSV", "mediaType": "text/csv",
+             "accessURL": f"{HUB}/api/download/v1/items/{item}/csv?layers=0"},
+            {"@type": "dcat:Distribution", "title": "GeoJSON", "format": "GeoJSON", "mediaType": "application/geo+json",
+             "accessURL": f"{HUB}/api/download/v1/items/{item}/geojson?layers=0"},
+        ],
+    }
+    dataset.update(overrides)
+    return dataset
+
+
+def hub_feed(datasets: list[dict]) -> dict:
+    return {
+        "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+        "@type": "dcat:Catalog",
+        "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+        "describedBy": "https://project-open-data.cio.gov/v1.1/schema/catalog.json",
+        "dataset": datasets,
+    }
+
+
+DATASETS = [
+    hub_dataset("a1b2c3d4e5f6_0", "AED設置場所", "2024-03-01T00:00:00.000Z"),
+    hub_dataset("b2c3d4e5f6a1_0", "指定緊急避難場所", "2024-05-10T06:30:00.000Z"),
+    hub_dataset("c3d4e5f6a1b2_0", "公衆トイレ", "2023-11-20T01:00:00.000Z"),
+]
+
+DCAT_AP = {
+    "@context": {
+        "dcat": "http://www.w3.org/ns/dcat#",
+        "dct": "http://purl.org/dc/terms/",
+        "foaf": "http://xmlns.com/foaf/0.1/",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+    },
+    "@graph": [
+        {
+            "@id": "https://data.example.jp/catalog",
+            "@type": "dcat:Catalog",
+            "dct:title": {"@value": "室蘭市オープンデータ", "@language": "ja"},
+            "dcat:dataset": [{"@id": "https://data.example.jp/dataset/population"},
+                             {"@id": "https://data.example.jp/dataset/shelters"}],
+        },
+        {
+            "@id": "https://data.example.jp/dataset/population",
+            "@type": "dcat:Dataset",
+            "dct:identifier": "012050-population",
+            "dct:title": [{"@value": "Population", "@language": "en"}, {"@value": "人口統計", "@language": "ja"}],
+            "dct:description": {"@value": "町丁別の人口と世帯数", "@language": "ja"},
+            "dcat:keyword": [{"@value": "人口", "@language": "ja"}, {"@value": "統計", "@language": "ja"}],
+            "dct:issued": {"@value": "2020-04-01", "@type": "xsd:date"},
+            "dct:modified": {"@value": "2024-04-01T09:00:00+09:00", "@type": "xsd:dateTime"},
+            "dct:publisher": {"@id": "https://data.example.jp/org/muroran"},
+            "dct:license": {"@id": "https://creativecommons.org/licenses/by/4.0/"},
+            "dcat:landingPage": {"@id": "https://www.city.muroran.lg.jp/population.html"},
+            "dcat:distribution": [
+                {"@id": "https://data.example.jp/dist/population-csv"},
+                {"@id": "https://data.example.jp/dist/population-xlsx"},
+            ],
+        },
+        {"@id": "https://data.example.jp/org/muroran", "@type": "foaf:Agent", "foaf:name": "室蘭市"},
+        {
+            "@id": "https://data.example.jp/dist/population-csv",
+            "@type": "dcat:Distribution",
+            "dct:title": "人口（CSV）",
+            "dct:format": {"@id": "http://publications.europa.eu/resource/authority/file-type/CSV"},
+            "dcat:mediaType": {"@id": "https://www.iana.org/assignments/media-types/text/csv"},
+            "dcat:downloadURL": {"@id": "https://www.city.muroran.lg.jp/files/population.csv"},
+            "dcat:accessURL": {"@id": "https://www.city.muroran.lg.jp/population.html"},
+        },
+        {
+            "@id": "https://data.example.jp/dist/population-xlsx",
+            "@type": "dcat:Distribution",
+            "dct:title": "人口（Excel）",
+            "dct:format": "XLSX",
+            "dcat:accessURL": {"@id": "https://www.city.muroran.lg.jp/files/population.xlsx"},
+        },
+        {
+            "@id": "https://data.example.jp/dataset/shelters",
+            "@type": "dcat:Dataset",
+            "dct:title": {"@value": "避難所一覧", "@language": "ja"},
+            "dcat:distribution": {"@id": "https://data.example.jp/dist/shelters"},
+        },
+        {
+            "@id": "https://data.example.jp/dist/shelters",
+            "@type": "dcat:Distribution",
+            "dct:title": "避難所",
+        },
+    ],
+}
+
+
+def serve_feed(portal, payload, path=HUB_FEED_PATH, content_type="application/json; charset=utf-8"):
+    portal.respond(path, PortalResponse(200, json.dumps(payload, ensure_ascii=False).encode(),
+                                        {"Content-Type": content_type}))
+
+
+# -- DCAT-US (ArcGIS Hub) ---------------------------------------------------------
+
+def test_hub_site_root_reads_the_dcat_us_feed(portal, client):
+    # Bad input: none; the hub site root is given, the adapter adds the feed path.
+    serve_feed(portal, hub_feed(DATASETS))
+    adapter = DcatAdapter(portal.url + "/", {"municipality_code": "012050"}, client)
+    records = list(adapter.records())
+    assert adapter.feed_url == portal.url + HUB_FEED_PATH
+    assert [r.identifier for r in records] == [d["identifier"] for d in DATASETS]
+    first = records[0]
+    assert first.title == "AED設置場所"
+    assert first.notes == "AED設置場所の位置情報です。\n更新&追加は随時。"
+    assert first.tags == sorted(["室蘭市", "オープンデータ", "AED設置場所"])
+    assert first.license_id == "https://creativecommons.org/licenses/by/4.0/"
+    assert first.source_url == DATASETS[0]["landingPage"]
+    assert first.source_modified == "2024-03-01T00:00:00.000Z"
+    assert first.municipality_code == "012050"
+    assert [(r["name"], r["format"]) for r in first.resources] == [
+        ("ArcGIS Hub Dataset", "Web page"), ("ArcGIS GeoService", "ArcGIS GeoServices REST API"),
+        ("CSV", "CSV"), ("GeoJSON", "GeoJSON")]
+    assert first.resources[2]["url"].endswith("/csv?layers=0")
+    assert first.extras["publisher"] == "室蘭市"
+    assert adapter.problems == []
+
+
+def test_feed_url_for():
+    # Bad input: none; a root, a feed URL and a feed with a query.
+    assert feed_url_for("https://hub.example") == "https://hub.example" + HUB_FEED_PATH
+    assert feed_url_for("https://hub.example/api/feed/dcat-ap/2.0.1.json") == \
+        "https://hub.example/api/feed/dcat-ap/2.0.1.json"
+    assert feed_url_for("https://hub.example/?x=1") == "https://hub.example/?x=1"
+
+
+def test_incremental_uses_modified(portal, client):
+    # Bad input: none; only the dataset modified after `since`.
+    serve_feed(portal, hub_feed(DATASETS))
+    records = list(DcatAdapter(portal.url, {}, client).records(since=datetime(2024, 4, 1, tzinfo=timezone.utc)))
+    assert [r.title for r in records] == ["指定緊急避難場所"]
+
+
+def test_missing_fields_are_reported_and_other_datasets_import(portal, client):
+    # Bad input: a JSON feed with missing fields: no identifier, no title, a distribution
+    # without any URL, no distribution list, a duplicate identifier and a non-object entry.
+    broken = copy.deepcopy(DATASETS)
+    del broken[0]["identifier"]
+    broken[1]["title"] = ""
+    broken[1]["distribution"][0].pop("accessURL")
+    del broken[2]["distribution"]
+    broken.append(copy.deepcopy(DATASETS[2]))
+    broken.append("not a dataset")
+    serve_feed(portal, hub_feed(broken))
+    adapter = DcatAdapter(portal.url, {}, client)
+    records = list(adapter.records())
+    assert [r.identifier for r in records] == [DATASETS[1]["identifier"], DATASETS[2]["identifier"]]
+    assert records[0].title == DATASETS[1]["identifier"]
+    assert len(records[0].resources) == 3
+    assert records[1].resources == []
+    summary = [(p.identifier, p.level, p.reason) for p in adapter.problems]
+    assert summary == [
+        ("dataset 1 (AED設置場所)", "error", "has no identifier; skipped"),
+        (DATASETS[1]["identifier"], "warning", "has no title; the identifier is used as title"),
+        (DATASETS[1]["identifier"], "error", "distribution 1 (ArcGIS Hub Dataset) has neither downloadURL "
+                                             "nor accessURL; skipped"),
+        (DATASETS[2]["identifier"], "error", "dataset 4 repeats an identifier already in the feed; skipped"),
+        ("dataset 5", "error", "feed entry is not an object; skipped"),
+    ]
+    assert all(p.url == adapter.feed_url for p in adapter.problems)
+
+
+def test_added_modified_removed_between_runs(portal, client):
+    # Bad input: between two runs a dataset is added, one modified and one removed.
+    serve_feed(portal, hub_feed(DATASETS))
+    adapter = DcatAdapter(portal.url, {}, client)
+    first = {r.identifier: r.content_hash() for r in adapter.records()}
+    changed = copy.deepcopy(DATASETS[:2])
+    changed[1]["title"] = "指定緊急避難場所（令和6年度）"
+    changed.append(hub_dataset("d4e5f6a1b2c3_0", "除雪路線", "2024-06-01T00:00:00.000Z"))
+    serve_feed(portal, hub_feed(changed))
+    second = {r.identifier: r.content_hash() for r in adapter.records()}
+    assert set(first) - set(second) == {DATASETS[2]["identifier"]}
+    assert set(second) - set(first) == {changed[2]["identifier"]}
+    assert first[DATASETS[0]["identifier"]] == second[DATASETS[0]["identifier"]]
+    assert first[DATASETS[1]["identifier"]] != second[DATASETS[1]["identifier"]]
+
+
+@pytest.mark.parametrize(("response", "message"), [
+    (text_response('{"dataset": [{"identifier": "a", "title": "AE', content_type="application/json"),
+     "not valid JSON"),
+    (text_response("<!DOCTYPE html><html><head><title>Page Not Found | ArcGIS Hub</title></head></html>",
+                   content_type="text/html"), "HTML page titled 'Page Not Found | ArcGIS Hub'"),
+    (json_response({"items": []}), "neither a DCAT-US feed"),
+    (PortalResponse(200, b"", {"Content-Type": "application/json"}), "empty body"),
+])
+def test_malformed_feed_names_the_url(portal, client, response, message):
+    # Bad input: a truncated feed, an HTML error page, JSON of another shape, an empty body.
+    portal.respond(HUB_FEED_PATH, response)
+    with pytest.raises(BadResponse, match=message) as info:
+        list(DcatAdapter(portal.url, {}, client).records())
+    assert str(info.value).startswith(portal.url + HUB_FEED_PATH)
+
+
+def test_redirect_loop_is_an_error_naming_the_url(portal, client):
+    # Bad input: the feed URL redirects to itself forever.
+    portal.respond(HUB_FEED_PATH, redirect_response(HUB_FEED_PATH))
+    with pytest.raises(Exception, match="redirects") as info:
+        list(DcatAdapter(portal.url, {}, client).records())
+    assert portal.url + HUB_FEED_PATH in str(info.value)
+
+
+def test_bad_format_setting():
+    # Bad input: an unknown format name.
+    with pytest.raises(ConfigError, match="format must be one of"):
+        DcatAdapter("https://hub.example", {"format": "csv"})
+
+
+# -- DCAT-AP (RDF, parsed with rdflib) ------------------------------------------------
+
+def test_dcat_ap_jsonld(portal, client):
+    # Bad input: a title in two languages, a format given as an EU file-type IRI, a
+    # distribution with only accessURL, one with no URL, a dataset without dct:identifier.
+    serve_feed(portal, DCAT_AP, path="/catalog.jsonld", content_type="application/ld+json")
+    adapter = DcatAdapter(portal.url + "/catalog.jsonld", {"municipality_code": "012050"}, client)
+    records = list(adapter.records())
+    assert [r.identifier for r in records] == ["012050-population", "https://data.example.jp/dataset/shelters"]
+    population = records[0]
+    assert population.title == "人口統計"  # Japanese preferred over English
+    assert population.notes == "町丁別の人口と世帯数"
+    assert population.tags == ["人口", "統計"]
+    assert population.license_id == "https://creativecommons.org/licenses/by/4.0/"
+    assert population.source_url == "https://www.city.muroran.lg.jp/population.html"
+    assert population.source_modified == "2024-04-01T09:00:00+09:00"
+    assert population.extras["publisher"] == "室蘭市"
+    assert population.resources == [  # RDF has no order: sorted by title
+        {"url": "https://www.city.muroran.lg.jp/files/population.csv", "name": "人口（CSV）", "format": "CSV",
+         "description": ""},
+        {"url": "https://www.city.muroran.lg.jp/files/population.xlsx", "name": "人口（Excel）", "format": "XLSX",
+         "description": ""},
+    ]
+    assert records[1].resources == []
+    assert [p.reason for p in adapter.problems] == [
+        "distribution 1 (避難所) has neither downloadURL nor accessURL; skipped"]
+
+
+def test_dcat_ap_remote_context_is_fetched_through_the_guarded_client(portal, client):
+    # Bad input: a JSON-LD feed whose @context is a URL (rdflib must not fetch it itself).
+    document = dict(DCAT_AP, **{"@context": portal.url + "/context.jsonld"})
+    serve_feed(portal, document, path="/catalog.jsonld", content_type="application/ld+json")
+    serve_feed(portal, {"@context": DCAT_AP["@context"]}, path="/context.jsonld", content_type="application/ld+json")
+    records = list(DcatAdapter(portal.url + "/catalog.jsonld", {}, client).records())
+    assert len(records) == 2
+    assert len(portal.requests_to("/context.jsonld")) == 1
+
+
+def test_dcat_ap_turtle(portal, client):
+    # Bad input: none; the same kind of catalog as Turtle.
+    turtle = """
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://data.example.jp/dataset/aed> a dcat:Dataset ;
+    dct:identifier "012050-aed" ;
+    dct:title "AED設置場所"@ja ;
+    dcat:keyword "AED"@ja, "医療"@ja ;
+    dcat:distribution [ a dcat:Distribution ; dct:title "AED（CSV）" ; dct:format "CSV" ;
+                        dcat:downloadURL <https://www.city.muroran.lg.jp/files/aed.csv> ] .
+"""
+    portal.respond("/catalog.ttl", text_response(turtle, content_type="text/turtle; charset=utf-8"))
+    [record] = DcatAdapter(portal.url + "/catalog.ttl", {}, client).records()
+    assert (record.identifier, record.title, record.tags) == ("012050-aed", "AED設置場所", ["AED", "医療"])
+    assert record.resources[0]["url"] == "https://www.city.muroran.lg.jp/files/aed.csv"
+
+
+@pytest.mark.parametrize(("body", "content_type", "message"), [
+    ('{"@context": {"dcat": "http://www.w3.org/ns/dcat#"}, "@graph": [{"@id": "x", "@type": "dcat:Dataset", '
+     '"dcat:keyword": {"@value": 1, "@language": 5}}]}', "application/ld+json", "not valid RDF"),
+    ("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<a> a dcat:Dataset ; dcat:title \"x", "text/turtle",
+     "not valid RDF \\(turtle\\)"),
+    ('{"@context": {"foaf": "http://xmlns.com/foaf/0.1/"}, "@graph": [{"@id": "https://x.example/p", '
+     '"@type": "foaf:Person"}]}', "application/ld+json", "no dcat:Dataset and no dcat:Catalog"),
+])
+def test_invalid_rdf_names_the_url(portal, client, body, content_type, message):
+    # Bad input: JSON-LD with an invalid value object, truncated Turtle, RDF that is not DCAT.
+    portal.respond("/catalog", text_response(body, content_type=content_type))
+    with pytest.raises(BadResponse, match=message) as info:
+        list(DcatAdapter(portal.url + "/catalog", {}, client).records())
+    assert str(info.value).startswith(portal.url + "/catalog: ")
