@@ -17,6 +17,21 @@ if ! "${CKAN[@]}" user show "$SYSADMIN" 2>/dev/null | grep -q "name=$SYSADMIN"; 
 fi
 "${CKAN[@]}" sysadmin add "$SYSADMIN" >/dev/null 2>&1 || true
 
+say "portal: the prefecture's and the 179 municipalities' organizations"
+"${CKAN[@]}" hokkaido init 2>/dev/null | tail -n 1
+say "portal: the seed's sample of the prefecture's data inventory"
+"${CKAN[@]}" hokkaido import-inventory \
+    "$ROOT/ckanext/hokkaido/data/seed_inventory.csv" 2>/dev/null | tail -n 1
+say "portal: harvest sources for the known municipal portals"
+"${CKAN[@]}" hokkaido register-known-portals 2>/dev/null | tail -n 1
+"${CKAN[@]}" hokkaido snapshot 2>/dev/null | tail -n 1
+if "${CKAN[@]}" hokkaido harvest --help >/dev/null 2>&1 && [ "${DEMO_HARVEST:-1}" = 1 ]; then
+    # the real portals are on the internet: harvest them in the background;
+    # without a connection every source reports a clean error instead
+    say "portal: harvesting the known portals in the background (log: $RUN/demo-harvest.log)"
+    nohup "${CKAN[@]}" hokkaido harvest --all >"$RUN/demo-harvest.log" 2>&1 &
+fi
+
 if port_in_use "$CKAN_PORT"; then
     die "port $CKAN_PORT is already taken (an earlier 'make demo' still running?). Stop it, or set CKAN_PORT."
 fi

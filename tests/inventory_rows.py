@@ -12,7 +12,8 @@ import random
 from ckanext.hokkaido import inventory
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEED_CSV = os.path.join(HERE, "data", "seed_inventory.csv")
+SEED_CSV = os.path.join(os.path.dirname(HERE), "ckanext", "hokkaido", "data",
+                        "seed_inventory.csv")
 
 DEPARTMENTS = [
     ("012100", "環境生活部", "環境政策課"), ("013100", "保健福祉部", "地域医療課"),

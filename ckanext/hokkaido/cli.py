@@ -135,3 +135,26 @@ def snapshot(day: Optional[str]) -> None:
     click.echo(f"snapshot {(when or dt.date.today()).isoformat()}: {count} "
                f"municipalities, 実施率 {summary['rate']:.1%} "
                f"({summary['publishing']}/{summary['municipalities']})")
+
+
+from ckanext.hokkaido.harvest.commands import harvest  # noqa: E402
+
+hokkaido.add_command(harvest)
+
+
+@hokkaido.command("register-known-portals")
+def register_known_portals() -> None:
+    """Register a harvest source for each portal in known_portals.csv
+    (札幌市 CKAN, BODIK, HARP, 室蘭市 ArcGIS Hub, 函館市's page). Safe to rerun."""
+    from ckanext.hokkaido.logic import sources
+
+    try:
+        report = sources.register_known_portals(_site_user())
+    except toolkit.ObjectNotFound as e:
+        toolkit.error_shout(str(e))
+        sys.exit(2)
+    for name in report.created:
+        click.echo(f"registered {name}")
+    for why in report.skipped:
+        click.echo(f"skipped: {why}")
+    click.echo(report.summary())

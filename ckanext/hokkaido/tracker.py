@@ -113,6 +113,26 @@ def _public_datasets(code: Optional[str]) -> str:
         "{code_filter}", "AND ex.code = :code" if code else "")
 
 
+def _ensure_statistics() -> None:
+    """Gather planner statistics for the tables the tracker aggregates if
+    PostgreSQL has none yet (a portal filled in bulk before autovacuum ran):
+    without them the planner picks nested loops and the aggregate takes
+    minutes instead of a fraction of a second. The check is one cheap
+    catalogue query, made only when the statuses are recomputed."""
+    missing = [r.relname for r in model.Session.execute(sa.text("""
+        SELECT relname FROM pg_stat_user_tables
+         WHERE relname IN ('package', 'package_extra', 'resource')
+           AND last_analyze IS NULL AND last_autoanalyze IS NULL
+           AND n_live_tup + n_mod_since_analyze > 1000"""))]
+    if missing:
+        # on a connection of its own, committed at once: inside the request's
+        # transaction (rolled back at the end of a read) it would not stick
+        with model.meta.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as connection:
+            for table in missing:
+                connection.execute(sa.text(f"ANALYZE {table}"))
+
+
 def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
     """code → dataset_count, resource_count, newest_modified and the
     standard datasets it publishes, in one SQL statement.
@@ -151,11 +171,13 @@ def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
     """
     stmt = sa.text(sql).bindparams(sa.bindparam("tags", expanding=True))
     params = dict(_standard_params(), tags=list(STANDARD_TAGS), code=code)
+    _ensure_statistics()
+    rows = model.Session.execute(stmt, params).fetchall()
     return {r.code: {"dataset_count": int(r.datasets),
                      "resource_count": int(r.resources),
                      "newest_modified": r.newest,
                      "standard_datasets": sorted(r.standard or ())}
-            for r in model.Session.execute(stmt, params)}
+            for r in rows}
 
 
 def standard_coverage(code: Optional[str] = None) -> dict[str, set[str]]:
