@@ -57,11 +57,13 @@ Report
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
 import logging
 import re
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Optional
@@ -83,7 +85,7 @@ from ckanext.harvest.model import (
 )
 
 from harvesters import adapter_class
-from harvesters.base import ConfigError, HarvestError, HttpClient, Record, SourceAdapter
+from harvesters.base import ConfigError, FetchError, HarvestError, HttpClient, Record, SourceAdapter
 
 from ckanext.hokkaido import registry
 
@@ -112,6 +114,30 @@ PROTECTABLE_FIELDS = ("title", "notes", "tags", "license_id", "resources")
 #: Incremental runs ask for changes since the last clean run minus this margin
 #: (the remote clock may differ from ours; the hash skips what did not change).
 INCREMENTAL_MARGIN = timedelta(hours=1)
+
+#: ``time.monotonic()`` after which a run gives up on its source (set by
+#: :mod:`ckanext.hokkaido.harvest.nightly` in the thread running the job;
+#: ``None``, the default, is no limit). Checked before every request.
+DEADLINE: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar("hokkaido_harvest_deadline",
+                                                                          default=None)
+
+
+class TimeLimitExceeded(FetchError):
+    """The run's time limit for this source passed before a request."""
+
+    default_message_ja = "時間制限を超えたため収集を中断しました"
+
+
+class _DeadlineClient(HttpClient):
+    """An :class:`HttpClient` that refuses to start a request after ``deadline``."""
+
+    deadline: float = float("inf")
+
+    def get(self, url: str, **kwargs: Any):  # type: ignore[override]
+        if time.monotonic() > self.deadline:
+            raise TimeLimitExceeded(url, "time limit reached, request not started")
+        return super().get(url, **kwargs)
+
 
 _TAG_FORBIDDEN = re.compile(r"[^\w \-.]+", re.UNICODE)
 
@@ -286,7 +312,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
         allow = config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
         if not isinstance(allow, str):
             allow = " ".join(allow)
-        return HttpClient(
+        deadline = DEADLINE.get()
+        client = HttpClient if deadline is None else _DeadlineClient
+        made = client(
             portal_url=config.get("ckan.site_url") or None,
             read_timeout=float(config.get("ckanext.hokkaido.harvest.timeout") or 30),
             max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
@@ -294,6 +322,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
             max_bytes=int(config.get("ckanext.hokkaido.harvest.max_bytes") or 100 * 1024 * 1024),
             allow=allow,
         )
+        if deadline is not None:
+            made.deadline = deadline
+        return made
 
     # IHarvester
 

@@ -1,0 +1,508 @@
+"""``ckan hokkaido harvest``: the nightly run through the real CLI.
+
+Sources are fake CKAN portals on 127.0.0.1 (tests/harvesters/fake_ckan.py)
+harvested by the CKAN under test; the lock is PostgreSQL's, held by a real
+second process; the killed run is a real ``ckan`` process killed with
+SIGKILL; the mail goes to a real SMTP server (aiosmtpd) on loopback. Each
+test says in a comment which bad input it tries.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ckan import model
+from ckan.cli.cli import ckan
+from ckan.plugins import toolkit
+from ckan.tests.helpers import CKANCliRunner
+
+from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestSource
+
+from ckanext.hokkaido import tracker
+from ckanext.hokkaido.harvest import commands, nightly
+
+from tests.harvest.conftest import FAST_HARVEST
+from tests.harvest.source_ckan import free_port
+from tests.harvesters.fake_ckan import FakeCkan, make_dataset
+from tests.harvesters.portal_server import PortalServer, text_response
+
+pytestmark = [
+    pytest.mark.usefixtures("with_plugins", "with_extended_cli"),
+    *(pytest.mark.ckan_config(key, value) for key, value in FAST_HARVEST.items()),
+    pytest.mark.ckan_config("ckanext.hokkaido.harvest.workers", 2),
+]
+
+SEARCH = "/api/3/action/package_search"
+SAPPORO, HAKODATE, OTARU = "011002", "012025", "012033"
+
+
+@pytest.fixture
+def portals():
+    """Fake portals on loopback, started on demand and stopped after the test."""
+    started: list[PortalServer] = []
+
+    def start(datasets: int | None = None, **fake) -> PortalServer:
+        server = PortalServer().start()
+        started.append(server)
+        if datasets is not None:
+            FakeCkan([make_dataset(i) for i in range(datasets)], **fake).install(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def make_source(harvest, url: str, code: str, *, frequency: str = "MANUAL", name: str | None = None):
+    harvest._count += 1
+    return toolkit.get_action("harvest_source_create")(harvest.context(), {
+        "name": name or f"nightly-{harvest._count}", "title": f"収集元 {code}",
+        "url": url, "source_type": "hokkaido_ckan", "frequency": frequency,
+        "config": json.dumps({"municipality_code": code}), "owner_org": harvest.owner["id"]})
+
+
+def jobs_of(source) -> list[HarvestJob]:
+    model.Session.rollback()  # see what the command's own sessions committed
+    return model.Session.query(HarvestJob).filter(HarvestJob.source_id == source["id"]) \
+        .order_by(HarvestJob.created).all()
+
+
+def gather_errors(job: HarvestJob) -> list[str]:
+    return [e.message for e in model.Session.query(HarvestGatherError)
+            .filter(HarvestGatherError.harvest_job_id == job.id)]
+
+
+def no_job_unfinished() -> None:
+    model.Session.rollback()
+    left = model.Session.query(HarvestJob).filter(HarvestJob.status != "Finished").all()
+    assert left == [], [(j.id, j.status) for j in left]
+
+
+def run(cli, *args: str):
+    """``ckan hokkaido harvest ARGS`` through CKAN's CLI runner (stdout and
+    stderr kept apart; ``output`` is both)."""
+    runner = CKANCliRunner(env=cli.env, mix_stderr=False)
+    result = runner.invoke(ckan, ["hokkaido", "harvest", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    result.all_output = result.stdout + result.stderr
+    return result
+
+
+def snapshot_rows(day: dt.date) -> dict[str, str]:
+    model.Session.rollback()
+    return dict(model.Session.execute(sa.text(
+        "SELECT code, status FROM hokkaido_status_snapshot WHERE snapshot_date = :d"), {"d": day}).fetchall())
+
+
+def test_all_due_sources_succeed(cli, harvest, portals, tmp_path):
+    # Bad input: a MANUAL source (never due) whose portal answers HTTP 500;
+    # --all must not run it.
+    first, second, manual = portals(3), portals(2), portals()
+    manual.respond(SEARCH, text_response("down", status=500))
+    a = make_source(harvest, first.url, SAPPORO, frequency="DAILY")
+    b = make_source(harvest, second.url, HAKODATE, frequency="WEEKLY")
+    make_source(harvest, manual.url, OTARU)
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    tracker.take_snapshot(yesterday)  # every municipality 未確認 yesterday
+    summary = tmp_path / "summary.txt"
+
+    result = run(cli, "--all", "--summary-file", str(summary))
+
+    assert result.exit_code == 0, result.all_output
+    assert manual.requests == []
+    assert len(harvest.datasets(a)) == 3 and len(harvest.datasets(b)) == 2
+    for source in (a, b):
+        (job,) = jobs_of(source)
+        assert job.status == "Finished" and gather_errors(job) == []
+    no_job_unfinished()
+    text = summary.read_text(encoding="utf-8")
+    assert text in result.stdout
+    assert "sources: 2 run, 2 ok, 0 failed, 1 not due" in text
+    assert "datasets: found 5, created 5, updated 0, unchanged 0, deleted 0, errored 0" in text
+    assert "failing sources: 0" in text
+    # the day's snapshot was taken, and the summary lists what changed since yesterday
+    today = snapshot_rows(dt.date.today())
+    assert len(today) == 179 and today[SAPPORO] != tracker.UNKNOWN and today[OTARU] == tracker.UNKNOWN
+    assert f"(since snapshot {yesterday.isoformat()}): 2" in text
+    assert f"{SAPPORO} 札幌市: 未確認 (unknown) -> {today[SAPPORO]}" in text
+    # progress went to stderr, one line per source started and finished
+    assert "2/2 sources done, 0 failed" in result.stderr
+    # both are scheduled by their frequency, so a second run finds nothing due
+    model.Session.rollback()
+    next_a = HarvestSource.get(a["id"]).next_run
+    next_b = HarvestSource.get(b["id"]).next_run
+    assert dt.timedelta(hours=23) < next_a - dt.datetime.utcnow() <= dt.timedelta(days=1)
+    assert dt.timedelta(days=6) < next_b - dt.datetime.utcnow() <= dt.timedelta(days=7)
+    again = run(cli, "--all")
+    assert again.exit_code == 0 and "sources: 0 run, 0 ok, 0 failed, 3 not due" in again.stdout
+    assert len(jobs_of(a)) == 1
+    # --force runs every active source, MANUAL too: now the broken one fails
+    forced = run(cli, "--all", "--force")
+    assert forced.exit_code == 1 and "3 run, 2 ok, 1 failed" in forced.stdout
+    assert len(jobs_of(a)) == 2 and jobs_of(a)[-1].status == "Finished"
+
+
+def test_one_failing_source(cli, harvest, portals):
+    # Bad input: one portal answers HTTP 500 to every request.
+    good, broken = portals(3), portals()
+    broken.respond(SEARCH, text_response("Internal Server Error", status=500))
+    bad_source = make_source(harvest, broken.url, OTARU, name="broken-portal")
+    good_source = make_source(harvest, good.url, SAPPORO, name="good-portal")
+
+    result = run(cli, "--all", "--force")
+
+    assert result.exit_code == 1, result.all_output
+    failing = [line for line in result.stderr.splitlines() if line.startswith("FAILED")]
+    assert len(failing) == 1 and failing[0].startswith("FAILED broken-portal")
+    assert "HTTP 500" in failing[0] and broken.url in failing[0]
+    assert "failing sources: 1" in result.stdout and "FAILED broken-portal" in result.stdout
+    assert "good-portal" not in "\n".join(failing)
+    assert len(harvest.datasets(good_source)) == 3
+    (job,) = jobs_of(bad_source)
+    assert job.status == "Finished" and any("HTTP 500" in m for m in gather_errors(job))
+    no_job_unfinished()
+
+
+@pytest.mark.parametrize("args, message", [
+    ((), "give exactly one of --all"),
+    (("--all", "--source", "x"), "give exactly one of --all"),
+    (("--source", "no-such-source"), "harvest source no-such-source not found"),
+    (("--municipality", "011001"), "011001 is not the code of a Hokkaido municipality"),
+    (("--municipality", HAKODATE), f"municipality {HAKODATE} has no active harvest source"),
+    (("--all", "--workers", "0"), "1<=x<=16"),
+])
+def test_bad_usage_exits_2(cli, harvest, portals, args, message):
+    # Bad input: no selection, two selections, an unknown source, a code with
+    # a wrong check digit, a municipality without sources, zero workers.
+    make_source(harvest, portals(1).url, SAPPORO)
+    result = run(cli, *args)
+    assert result.exit_code == 2, result.all_output
+    assert message in result.all_output
+    model.Session.rollback()
+    assert model.Session.query(HarvestJob).count() == 0
+
+
+def test_municipality_and_source_select_their_sources(cli, harvest, portals):
+    # Bad input: a MANUAL (never due) source named explicitly still runs;
+    # the other municipality's source must not.
+    sapporo = make_source(harvest, portals(2).url, SAPPORO, name="sapporo")
+    hakodate = make_source(harvest, portals(1).url, HAKODATE, name="hakodate")
+    assert run(cli, "--municipality", SAPPORO).exit_code == 0
+    assert len(harvest.datasets(sapporo)) == 2 and jobs_of(hakodate) == []
+    assert run(cli, "--source", "hakodate").exit_code == 0
+    assert len(harvest.datasets(hakodate)) == 1 and len(jobs_of(sapporo)) == 1
+
+
+LOCK_HOLDER = """
+import sys, time, psycopg2
+connection = psycopg2.connect(sys.argv[1])
+connection.autocommit = True
+cursor = connection.cursor()
+cursor.execute("SELECT set_config('application_name', 'test lock holder', false)")
+cursor.execute("SELECT pg_advisory_lock(%s, %s)", (int(sys.argv[2]), int(sys.argv[3])))
+print("locked", flush=True)
+time.sleep(300)
+"""
+
+
+def holder_gone(pid: int, timeout: float = 10) -> bool:
+    """Wait until PostgreSQL has noticed the holder died (its session ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with model.meta.engine.connect() as connection:
+            alive = connection.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test lock holder'")).scalar()
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_lock_held_by_another_run_then_recovered_when_it_dies(cli, harvest, portals, ckan_config):
+    # Bad input: a second run while another process holds the lock, then a
+    # lock whose holder was killed with SIGKILL (a stale lock).
+    source = make_source(harvest, portals(2).url, SAPPORO)
+    url = ckan_config["sqlalchemy.url"]
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, url, *map(str, nightly.LOCK_KEY)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        blocked = run(cli, "--all", "--force")
+        assert blocked.exit_code == 3, blocked.all_output
+        assert "別の夜間ハーベストが実行中" in blocked.all_output
+        assert "another harvest run holds the lock: test lock holder, since" in blocked.all_output
+        assert jobs_of(source) == []  # nothing was done
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    assert holder_gone(holder.pid)
+    recovered = run(cli, "--all", "--force")
+    assert recovered.exit_code == 0, recovered.all_output
+    assert len(harvest.datasets(source)) == 2
+
+
+def test_our_own_lock_excludes_a_second_run_of_ours(cli, harvest, portals):
+    # Bad input: a run started while one of ours (the RunLock of this very
+    # process, on its own connection) is in progress.
+    make_source(harvest, portals(1).url, SAPPORO)
+    with nightly.RunLock():
+        blocked = run(cli, "--all", "--force")
+    assert blocked.exit_code == 3, blocked.all_output
+    assert "pid=%d" % os.getpid() in blocked.all_output
+    assert run(cli, "--all", "--force").exit_code == 0
+
+
+def test_job_left_running_by_a_killed_run_is_finished_at_the_next(cli, harvest, portals, ckan_config):
+    # Bad input: a real `ckan hokkaido harvest` process killed with SIGKILL
+    # while its job is Running (its portal answers after 20 s).
+    slow = portals()
+    fake = FakeCkan([make_dataset(i) for i in range(2)]).install(slow)
+    slow.route(SEARCH, lambda request: dataclasses.replace(fake.package_search(request), delay=20))
+    source = make_source(harvest, slow.url, SAPPORO, name="slow-portal")
+    env = {**os.environ}
+    env.pop("CKAN_INI", None)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("ckan")), "-c", ckan_config["__file__"],
+         "hokkaido", "harvest", "--source", "slow-portal"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not slow.requests:
+            assert process.poll() is None, "the run ended before it was killed"
+            assert time.monotonic() < deadline, "the run never reached the portal"
+            time.sleep(0.1)
+        (job,) = jobs_of(source)
+        assert job.status == "Running"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    (job,) = jobs_of(source)
+    assert job.status == "Running"  # what a killed run leaves behind
+
+    slow.route(SEARCH, fake.package_search)  # the portal is fast again
+    result = run(cli, "--source", "slow-portal")
+
+    assert result.exit_code == 0, result.all_output
+    assert "jobs of an interrupted earlier run finished as failed: 1" in result.stdout
+    old, new = jobs_of(source)
+    assert old.id == job.id and old.status == "Finished" and old.finished is not None
+    (message,) = gather_errors(old)
+    assert "interrupted run" in message and "中断" in message
+    assert new.status == "Finished" and gather_errors(new) == []
+    assert len(harvest.datasets(source)) == 2
+    no_job_unfinished()
+    # the tracker reads the interrupted job as a failed run, the new one as the last
+    runs = tracker.harvest_sources()[SAPPORO]
+    assert runs[0]["last_run"]["job_id"] == new.id and runs[0]["last_run"]["ok"]
+
+
+@pytest.mark.ckan_config("ckanext.hokkaido.harvest.source_time_limit", 600)
+def test_jobs_stuck_running_elsewhere(cli, harvest, portals):
+    # Bad input: a job left Running two hours ago by the web UI or a dead
+    # queue consumer (no progress since), and one that is genuinely in
+    # progress elsewhere (created a minute ago).
+    stuck_source = make_source(harvest, portals(2).url, SAPPORO, name="stuck")
+    busy_source = make_source(harvest, portals(1).url, HAKODATE, name="busy")
+    stuck = HarvestJob(source_id=stuck_source["id"], status="Running",
+                       created=dt.datetime.utcnow() - dt.timedelta(hours=2))
+    busy = HarvestJob(source_id=busy_source["id"], status="Running",
+                      created=dt.datetime.utcnow() - dt.timedelta(minutes=1))
+    model.Session.add_all([stuck, busy])
+    model.Session.commit()
+    stuck_id, busy_id = stuck.id, busy.id
+
+    result = run(cli, "--all", "--force")
+
+    assert result.exit_code == 1, result.all_output
+    old, new = jobs_of(stuck_source)
+    assert old.id == stuck_id and old.status == "Finished"
+    (message,) = gather_errors(old)
+    assert "interrupted run" in message and re.search(r"no progress for 72\d\d s", message), message
+    assert new.status == "Finished" and len(harvest.datasets(stuck_source)) == 2
+    (still,) = jobs_of(busy_source)  # left to whoever runs it
+    assert still.id == busy_id and still.status == "Running"
+    assert "FAILED busy" in result.stderr and f"job {busy_id}" in result.stderr
+
+
+@pytest.mark.ckan_config("ckanext.hokkaido.harvest.source_time_limit", 1)
+def test_time_limit(cli, harvest, portals):
+    # Bad input: a portal that takes 1.5 s per answer while a source gets 1 s.
+    slow, fast = portals(), portals(2)
+    fake = FakeCkan([make_dataset(i) for i in range(3)]).install(slow)
+    slow.route(SEARCH, lambda request: dataclasses.replace(fake.package_search(request), delay=1.5))
+    slow_source = make_source(harvest, slow.url, OTARU, name="slow-portal")
+    fast_source = make_source(harvest, fast.url, SAPPORO, name="fast-portal")
+
+    started = time.monotonic()
+    result = run(cli, "--all", "--force")
+
+    assert result.exit_code == 1, result.all_output
+    assert time.monotonic() - started < 15
+    (line,) = [l for l in result.stderr.splitlines() if l.startswith("FAILED")]
+    assert line.startswith("FAILED slow-portal")
+    (job,) = jobs_of(slow_source)
+    assert job.status == "Finished"
+    assert any("time limit of 1 s exceeded" in m and "時間制限" in m for m in gather_errors(job))
+    assert harvest.datasets(slow_source) == {}
+    assert len(harvest.datasets(fast_source)) == 2
+    no_job_unfinished()
+
+
+class Inbox:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+SMTP_PORT = free_port()
+
+
+@pytest.fixture
+def inbox():
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+def decoded(raw: bytes):
+    message = message_from_bytes(raw)
+    subject = str(make_header(decode_header(message["Subject"])))
+    body = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+    return message, subject, body
+
+
+@pytest.mark.ckan_config("smtp.server", f"127.0.0.1:{SMTP_PORT}")
+@pytest.mark.ckan_config("smtp.mail_from", "harvest@portal.example")
+@pytest.mark.ckan_config("ckanext.hokkaido.harvest.mail_to", "ops@example.org opendata@example.org")
+def test_mail_summary_to_configured_addresses(cli, harvest, portals, inbox):
+    # Bad input: a failing source (HTTP 503), whose error the mail must carry.
+    broken = portals()
+    broken.respond(SEARCH, text_response("Service Unavailable", status=503))
+    make_source(harvest, broken.url, OTARU, name="broken-portal")
+    make_source(harvest, portals(2).url, SAPPORO, name="good-portal")
+
+    result = run(cli, "--all", "--force", "--mail")
+
+    assert result.exit_code == 1, result.all_output
+    assert "mailed to ops@example.org, opendata@example.org" in result.stderr
+    assert sorted(rcpt for rcpts, _ in inbox.messages for rcpt in rcpts) == \
+        ["opendata@example.org", "ops@example.org"]
+    message, subject, body = decoded(inbox.messages[0][1])
+    assert message["From"].endswith("<harvest@portal.example>") or "harvest@portal.example" in message["From"]
+    assert "夜間ハーベスト" in subject and "1 failed" in subject
+    assert "sources: 2 run, 1 ok, 1 failed" in body
+    assert "FAILED broken-portal" in body and "HTTP 503" in body
+    assert "datasets: found 2, created 2" in body
+    assert body.strip() == result.stdout.strip()
+
+
+@pytest.mark.ckan_config("smtp.server", f"127.0.0.1:{SMTP_PORT}")
+@pytest.mark.ckan_config("smtp.mail_from", "harvest@portal.example")
+def test_mail_goes_to_the_sysadmins_by_default(cli, harvest, portals, inbox):
+    # Bad input: no mail_to configured; a sysadmin without an address and a
+    # deleted sysadmin must get nothing.
+    from ckan.tests import factories
+    no_address = model.User.get(factories.Sysadmin()["id"])
+    no_address.email = ""  # the form requires one; an older account may have none
+    model.Session.commit()
+    gone = factories.Sysadmin(email="gone@example.org")
+    toolkit.get_action("user_delete")({"ignore_auth": True}, {"id": gone["id"]})
+    make_source(harvest, portals(1).url, SAPPORO)
+
+    result = run(cli, "--all", "--force", "--mail")
+
+    assert result.exit_code == 0, result.all_output
+    (rcpts, raw), = inbox.messages
+    assert rcpts == [harvest.user["email"]]
+    _, subject, body = decoded(raw)
+    assert "all succeeded" in subject and "sources: 1 run, 1 ok, 0 failed" in body
+
+
+@pytest.mark.ckan_config("smtp.server", f"127.0.0.1:{free_port()}")
+@pytest.mark.ckan_config("ckanext.hokkaido.harvest.mail_to", "ops@example.org")
+def test_mail_server_down_is_reported(cli, harvest, portals):
+    # Bad input: nothing listens on the configured SMTP port.
+    source = make_source(harvest, portals(1).url, SAPPORO)
+    result = run(cli, "--all", "--force", "--mail")
+    assert result.exit_code == 1, result.all_output
+    assert "could not mail the summary" in result.all_output
+    assert len(harvest.datasets(source)) == 1  # the harvest itself went through
+
+
+def test_sources_run_in_parallel_up_to_the_worker_count(cli, harvest, portals):
+    # Bad input: two portals that each take 1 s per answer; with two workers
+    # their requests overlap, with --workers 1 they never do.
+    servers = []
+    for code in (SAPPORO, HAKODATE):
+        server = portals()
+        fake = FakeCkan([make_dataset(0)]).install(server)
+        server.route(SEARCH, lambda request, fake=fake: dataclasses.replace(fake.package_search(request), delay=1))
+        make_source(harvest, server.url, code)
+        servers.append(server)
+
+    def spans():
+        times = []
+        for server in servers:
+            times.append((min(r.started for r in server.requests), max(r.finished for r in server.requests)))
+            server.requests.clear()
+        return times
+
+    assert run(cli, "--all", "--force").exit_code == 0
+    for server in servers:
+        server.wait_idle()
+    (a_first, a_last), (b_first, b_last) = spans()
+    assert a_first < b_last and b_first < a_last  # overlapping
+    assert run(cli, "--all", "--force", "--workers", "1").exit_code == 0
+    for server in servers:
+        server.wait_idle()
+    (a_first, a_last), (b_first, b_last) = spans()
+    assert a_last <= b_first or b_last <= a_first  # one after the other
+
+
+def test_crash_exits_4_and_leaves_no_job_running(cli, harvest, portals, caplog, monkeypatch):
+    # Bad input: the database refuses the snapshot (its table is missing),
+    # an error the run does not expect.
+    # clean_db runs alembic migrations, whose env.py calls logging.fileConfig,
+    # which disables the loggers that existed then; a cron run has no such step
+    monkeypatch.setattr(logging.getLogger(commands.__name__), "disabled", False)
+    source = make_source(harvest, portals(1).url, SAPPORO)
+    model.Session.execute(sa.text("ALTER TABLE hokkaido_status_snapshot RENAME TO hokkaido_snapshot_away"))
+    model.Session.commit()
+    try:
+        result = run(cli, "--all", "--force")
+    finally:
+        model.Session.rollback()
+        model.Session.execute(sa.text("ALTER TABLE hokkaido_snapshot_away RENAME TO hokkaido_status_snapshot"))
+        model.Session.commit()
+    assert result.exit_code == 4, result.all_output
+    assert "the harvest run crashed" in result.stderr and "hokkaido_status_snapshot" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    logged = [r for r in caplog.records if r.name == commands.__name__ and r.exc_info]
+    assert logged and "hokkaido_status_snapshot" in str(logged[0].exc_info[1])
+    no_job_unfinished()
+    assert len(harvest.datasets(source)) == 1
+    assert run(cli, "--all", "--force").exit_code == 0  # the lock went with the crashed run
