@@ -158,3 +158,53 @@ def register_known_portals() -> None:
     for why in report.skipped:
         click.echo(f"skipped: {why}")
     click.echo(report.summary())
+
+
+@hokkaido.command("probe")
+@click.argument("url")
+@click.option("--municipality", "code", default=None,
+              help="The municipality's 6-digit code, for the source config.")
+@click.option("--register", is_flag=True,
+              help="Create the harvest source (in the municipality's "
+                   "organization, or 010006 for a shared portal).")
+def probe(url: str, code: Optional[str], register: bool) -> None:
+    """Tell which kind of portal URL is (CKAN, SHIRASAGI, DCAT feed, catalog
+    CSV, web page), how many datasets it lists, and the source to register.
+    Exit 0 when recognised, 1 when unknown or unreachable."""
+    import json
+
+    from harvesters.probe import KIND_LABELS, probe as run_probe
+
+    from ckanext.hokkaido import registry
+    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+
+    if code and registry.name_of(code) is None:
+        toolkit.error_shout(f"--municipality {code}: 北海道の市町村コードではありません / "
+                            "not a Hokkaido municipality code")
+        sys.exit(2)
+    with HokkaidoHarvesterBase.make_client() as client:
+        result = run_probe(url, client, municipality_code=code)
+    if not result.recognized:
+        toolkit.error_shout(f"{url}: 種類が分かりません / unknown kind of portal "
+                            f"({result.detail})")
+        sys.exit(1)
+    click.echo(f"{url}: {result.kind} ({KIND_LABELS[result.kind]}), "
+               f"{result.datasets} datasets")
+    click.echo(f"detail: {result.detail}")
+    click.echo("source config to register:")
+    click.echo(json.dumps(result.source(), ensure_ascii=False, indent=2))
+    if not register:
+        return
+    owner = code or registry.PREFECTURE_CODE
+    name = f"{owner}-{result.kind.replace('_', '-')}"
+    try:
+        toolkit.get_action("harvest_source_create")({"user": _site_user()}, {
+            "name": name, "title": f"{registry.name_of(owner)} "
+                                   f"{KIND_LABELS[result.kind]}",
+            "url": result.url, "source_type": f"hokkaido_{result.kind}",
+            "frequency": "DAILY", "owner_org": owner,
+            "config": json.dumps(result.config, ensure_ascii=False)})
+    except toolkit.ValidationError as e:
+        toolkit.error_shout(f"登録できません / cannot register: {e.error_dict}")
+        sys.exit(2)
+    click.echo(f"registered harvest source {name}")
