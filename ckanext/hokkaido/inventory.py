@@ -95,8 +95,10 @@ for _field, _names in {
 
 _FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 _QUOTED_FORMULA = re.compile(r"^'+[=+\-@\t\r]")
-_URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_BAND = re.compile(r"^\d+(-\d+)?$|^\d+(以上|-)$")
+#: links the portal stores: http(s) and ftp only
+URL_PATTERN = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+#: a record-count band of the データID column: 1-100, 10001以上, 10001-
+BAND_PATTERN = re.compile(r"^\d+(-\d+)?$|^\d+(以上|-)$")
 
 
 class InventoryFileError(Exception):
@@ -334,11 +336,11 @@ def check_row(line: int, values: dict[str, str]) -> list[RowError]:
     if not values["title"]:
         bad("title", "データの名称が空です / title is empty")
     url = values["homepage_url"]
-    if url and not _URL.match(url):
+    if url and not URL_PATTERN.match(url):
         bad("homepage_url", f"URLではありません / not an http(s) or ftp URL: {url!r}")
     band = values["record_count"].replace("－", "-").replace("～", "-").replace("〜", "-")
     values["record_count"] = band
-    if band and not _BAND.match(band):
+    if band and not BAND_PATTERN.match(band):
         bad("record_count", f"件数区分ではありません / not a record-count band: {band!r}")
     for name, allowed in (("update_frequency", UPDATE_FREQUENCIES),
                           ("fee", FEES), ("publishable", PUBLISHABLE)):

@@ -180,12 +180,6 @@ def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
             for r in rows}
 
 
-def standard_coverage(code: Optional[str] = None) -> dict[str, set[str]]:
-    """code → numbers of the standard datasets it publishes."""
-    return {c: set(s["standard_datasets"])
-            for c, s in dataset_stats(code).items()}
-
-
 _HARVEST_TABLES: dict[str, bool] = {}
 
 

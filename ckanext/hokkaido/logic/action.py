@@ -2,6 +2,7 @@
 ``/api/3/action/hokkaido_*``."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ckan import model
@@ -132,12 +133,10 @@ def hokkaido_municipality_set_elsewhere(context, data_dict) -> dict[str, Any]:
         raise toolkit.ObjectNotFound(
             f"組織 {code} がありません（ckan hokkaido init を実行） / "
             f"no organization {code}; run `ckan hokkaido init`")
-    import datetime as dt
-    values = {"elsewhere_url": data.get("url") or "",
-              "elsewhere_date": (data["date"].date().isoformat()
-                                 if data.get("url") and data.get("date") else
-                                 dt.date.today().isoformat() if data.get("url")
-                                 else ""),
+    url = data.get("url") or ""
+    checked = data["date"].date() if data.get("date") else dt.date.today()
+    values = {"elsewhere_url": url,
+              "elsewhere_date": checked.isoformat() if url else "",
               "elsewhere_note": data.get("note") or ""}
     org_dict = toolkit.get_action("organization_show")(
         {"ignore_auth": True}, {"id": org.id})

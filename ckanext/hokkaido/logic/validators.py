@@ -14,6 +14,7 @@ from ckan import model
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry
+from ckanext.hokkaido.inventory import BAND_PATTERN, URL_PATTERN
 
 __all__ = [
     "hokkaido_agency_code",
@@ -25,8 +26,6 @@ __all__ = [
 
 Invalid = toolkit.Invalid
 
-_BAND = re.compile(r"^\d+(-\d+)?$|^\d+(以上|-)$")
-_URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 def _missing(value: Any) -> bool:
@@ -61,7 +60,7 @@ def hokkaido_record_count_band(value: Any) -> Any:
     if _missing(value):
         return value
     value = str(value).strip().replace("－", "-").replace("〜", "-").replace("～", "-")
-    if not _BAND.match(value):
+    if not BAND_PATTERN.match(value):
         raise Invalid("件数区分は「1-100」のような範囲で入力してください / "
                       "record-count band must look like 1-100: %r" % value)
     return value
@@ -72,7 +71,7 @@ def hokkaido_http_url(value: Any) -> Any:
     if _missing(value):
         return value
     value = str(value).strip()
-    if not _URL.match(value):
+    if not URL_PATTERN.match(value):
         raise Invalid("URLは http(s):// または ftp:// で始まる必要があります / "
                       "URL must start with http(s):// or ftp://: %r" % value)
     return value
