@@ -88,6 +88,7 @@ from harvesters import adapter_class
 from harvesters.base import ConfigError, FetchError, HarvestError, HttpClient, Record, SourceAdapter
 
 from ckanext.hokkaido import registry
+from ckanext.hokkaido.inventory import URL_PATTERN
 
 __all__ = [
     "HokkaidoHarvesterBase",
@@ -682,6 +683,30 @@ class HokkaidoHarvesterBase(HarvesterBase):
         harvest_object.current = True
         model.Session.add(harvest_object)
 
+    def _without_unsafe_links(self, harvest_object: HarvestObject, record: Record) -> Record:
+        """Only http(s) and ftp links are stored: a resource with another URL
+        (``javascript:``, ``data:``, ``file:`` …) is dropped and a source URL
+        of another scheme is blanked; the report says which."""
+        refused = [r for r in record.resources
+                   if r.get("url") and not URL_PATTERN.match(str(r["url"]))]
+        for resource in refused:
+            self._object_error(
+                harvest_object,
+                "[warning] リソースのURLを保存しません（http/https/ftp のみ） / resource URL "
+                f"refused, only http(s) and ftp are stored: {str(resource['url'])[:200]!r}", "Import")
+        source_url = record.source_url
+        if source_url and not URL_PATTERN.match(source_url):
+            self._object_error(
+                harvest_object,
+                "[warning] 収集元URLを保存しません / source URL refused, only http(s) and ftp "
+                f"are stored: {source_url[:200]!r}", "Import")
+            source_url = None
+        if not refused and source_url == record.source_url:
+            return record
+        return dataclasses.replace(
+            record, source_url=source_url,
+            resources=[r for r in record.resources if r not in refused])
+
     def _import_record(self, harvest_object: HarvestObject, record: Record,
                        settings: HarvestSettings) -> bool:
         code = record.municipality_code
@@ -692,6 +717,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         if registry.name_of(code) is None:
             raise RecordError(f"{code} は北海道の市町村コードではありません",
                               f"{code} is not a Hokkaido municipality code")
+        record = self._without_unsafe_links(harvest_object, record)
         source = harvest_object.source
         previous = self._latest_with_package(source.id, record.identifier)
         package = model.Package.get(previous.package_id) if previous is not None else None
