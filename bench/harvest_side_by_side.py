@@ -41,6 +41,8 @@ from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from bench.harvest_ckan import fill  # noqa: E402  (the same 2 resources per dataset)
+
 CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
 PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
 
@@ -121,25 +123,6 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
 def reset_target(ini: str) -> None:
     for command in (("db", "clean", "--yes"), ("db", "init"), ("db", "upgrade"), ("search-index", "clear")):
         child(CKAN, "-c", ini, *command)
-
-
-def fill(remote, count: int) -> float:
-    remote.organization("sapporo-city", "札幌市")
-    start = time.perf_counter()
-
-    def make(number: int) -> None:
-        remote.dataset(
-            f"dataset-{number:04d}", "sapporo-city",
-            title=f"札幌市 統計データ {number}", notes=f"データセット {number} の説明。毎月更新します。",
-            tags=[{"name": "統計"}, {"name": f"分類{number % 20}"}],
-            resources=[{"url": f"https://files.example.org/{number}.csv", "name": f"統計 {number}.csv",
-                        "format": "CSV", "description": "町丁目別"},
-                       {"url": f"https://files.example.org/{number}.pdf", "name": f"統計 {number}.pdf",
-                        "format": "PDF"}])
-
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(make, range(count)))
-    return time.perf_counter() - start
 
 
 def change(remote, numbers: range, round_: int) -> None:

@@ -7,16 +7,12 @@ import copy
 import json
 
 import pytest
-from ckan.plugins import PluginImplementations
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from selenium.webdriver.common.by import By
 
-from ckanext.harvest.interfaces import IHarvester
-from ckanext.harvest.model import HarvestJob
-from ckanext.harvest.tests.lib import run_harvest_job
-
 from tests.browser import SCREENSHOTS, browser, ckan_server, console_errors  # noqa: F401
+from tests.harvest.jobs import run_job
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.portal_server import PortalServer
 
@@ -60,14 +56,7 @@ def harvested(ckan_server):
                              source_type="hokkaido_ckan", frequency="MANUAL",
                              owner_org=owner["id"],
                              config=json.dumps({"municipality_code": SAPPORO}))
-        job = call_action("harvest_job_create", context={"user": site_user},
-                          source_id=source["id"], run=False)
-        harvester = next(p for p in PluginImplementations(IHarvester)
-                         if p.info()["name"] == "hokkaido_ckan")
-        run_harvest_job(HarvestJob.get(job["id"]), harvester)
-    report = call_action("hokkaido_harvest_report", context={"user": site_user},
-                         id=job["id"])
-    return report
+        return run_job(source, {"user": site_user})
 
 
 def test_only_http_links_are_stored_and_the_report_says_which(harvested):

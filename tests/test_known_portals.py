@@ -3,15 +3,11 @@ of one reports a clean error where the internet is not reachable (as in
 these tests, where only loopback is allowed and nothing resolves)."""
 import pytest
 from ckan.cli.cli import ckan
-from ckan.plugins import PluginImplementations
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.harvest.interfaces import IHarvester
-from ckanext.harvest.model import HarvestJob
-from ckanext.harvest.tests.lib import run_harvest_job
-
 from ckanext.hokkaido import registry
+from tests.harvest.jobs import run_job
 
 CODES = ("010006", "011002", "014257", "012050", "012025")
 
@@ -60,13 +56,7 @@ class TestKnownPortals:
         cli.invoke(ckan, ["hokkaido", "register-known-portals"])
         source = call_action("harvest_source_show", context={"ignore_auth": True},
                              id="011002-ckan")
-        job = call_action("harvest_job_create", context={"ignore_auth": True},
-                          source_id=source["id"], run=False)
-        harvester = next(p for p in PluginImplementations(IHarvester)
-                         if p.info()["name"] == "hokkaido_ckan")
-        run_harvest_job(HarvestJob.get(job["id"]), harvester)
-        report = call_action("hokkaido_harvest_report", context={"ignore_auth": True},
-                             id=job["id"])
+        report = run_job(source, {"ignore_auth": True})
         assert report["status"] == "Finished"
         assert report["counters"]["created"] == 0
         message = report["errors"][0]["message"]

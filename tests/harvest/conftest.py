@@ -19,9 +19,9 @@ from ckan import model
 from ckan.plugins import toolkit
 from ckan.tests import factories
 
-from ckanext.harvest.model import HarvestJob, HarvestObject
-from ckanext.harvest.tests.lib import run_harvest_job
+from ckanext.harvest.model import HarvestObject
 
+from tests.harvest.jobs import run_job
 from tests.harvest.source_ckan import SourceCkan
 from tests.harvesters.portal_server import PortalServer
 
@@ -62,7 +62,6 @@ class Harvest:
     def __init__(self) -> None:
         self.user = factories.Sysadmin()
         self.owner = factories.Organization(name="harvest-sources", title="収集元")
-        self.harvester = next(p for p in _harvesters() if p.info()["name"] == "hokkaido_ckan")
         self._count = 0
 
     def context(self) -> dict[str, Any]:
@@ -82,9 +81,7 @@ class Harvest:
 
     def run(self, source: dict[str, Any]) -> dict[str, Any]:
         """Run one job of ``source``; return its hokkaido_harvest_report."""
-        job_dict = toolkit.get_action("harvest_job_create")(self.context(), {"source_id": source["id"], "run": False})
-        run_harvest_job(HarvestJob.get(job_dict["id"]), self.harvester)
-        report = toolkit.get_action("hokkaido_harvest_report")(self.context(), {"id": job_dict["id"]})
+        report = run_job(source, self.context())
         assert report["status"] == "Finished", report
         return report
 
@@ -106,12 +103,6 @@ class Harvest:
         """Names of the datasets package_search finds (anonymous view)."""
         found = toolkit.get_action("package_search")({"ignore_auth": True}, {"rows": 1000, **params})
         return sorted(d["name"] for d in found["results"])
-
-
-def _harvesters():
-    from ckan.plugins import PluginImplementations
-    from ckanext.harvest.interfaces import IHarvester
-    return PluginImplementations(IHarvester)
 
 
 @pytest.fixture

@@ -8,10 +8,7 @@ import json
 import pytest
 from ckan.plugins import toolkit
 
-from ckanext.harvest.model import HarvestJob
-from ckanext.harvest.tests.lib import run_harvest_job
-
-from tests.harvest.conftest import _harvesters
+from tests.harvest.jobs import run_job
 from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
 from tests.harvesters.portal_server import PortalResponse
 from tests.harvesters.test_catalog_csv import NEW_HEADER, new_row, to_csv
@@ -27,12 +24,7 @@ def make_source(harvest, source_type, url, config):
 
 
 def run(harvest, source):
-    harvester = next(p for p in _harvesters()
-                     if p.info()["name"] == source["source_type"])
-    job = toolkit.get_action("harvest_job_create")(
-        harvest.context(), {"source_id": source["id"], "run": False})
-    run_harvest_job(HarvestJob.get(job["id"]), harvester)
-    return toolkit.get_action("hokkaido_harvest_report")(harvest.context(), {"id": job["id"]})
+    return run_job(source, harvest.context())
 
 
 def test_shirasagi_attributes_by_area_and_reports_unknown_areas(portal, harvest):
