@@ -23,7 +23,8 @@ import requests
 __all__ = ["SOURCE_INI", "SourceCkan", "SourceCkanError", "free_port"]
 
 HERE = Path(__file__).resolve().parent
-SOURCE_INI = HERE / "source-ckan.ini"
+# HOKKAIDO_SOURCE_INI points a parallel worker at its own second CKAN
+SOURCE_INI = Path(os.environ.get("HOKKAIDO_SOURCE_INI") or HERE / "source-ckan.ini")
 CKAN_BIN = Path(sys.executable).with_name("ckan")
 
 
