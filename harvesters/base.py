@@ -723,6 +723,23 @@ def _host_key(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{port}"
 
 
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of ``url``: where credentials may be sent."""
+    return f"{urlsplit(url).scheme.lower()}://{_host_key(url)}"
+
+
+#: Request headers that carry credentials; they never follow a redirect to
+#: another origin.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Secret:
+    """A value that ``repr()`` (tracebacks with locals, debug dumps) hides."""
+
+    value: str = dataclasses.field(repr=False)
+
+
 @dataclasses.dataclass(frozen=True)
 class HttpResponse:
     """A fully read response.
@@ -808,6 +825,16 @@ class HttpClient:
     :param resolver: :func:`socket.getaddrinfo` replacement for the guard.
     :param throttle: a shared :class:`HostThrottle` (overrides
         ``max_parallel_per_host`` and ``min_delay``).
+    :param authorization: a secret (an API token) sent as the
+        ``Authorization`` header, only to the origin (scheme, host and port)
+        of ``authorization_url``: never to another host, not even when that
+        origin redirects there. It appears in no message the client makes.
+    :param authorization_url: the URL whose origin receives
+        ``authorization`` (required with it).
+
+    Credential headers a caller passes to :meth:`get` (``Authorization``,
+    ``Cookie``) are likewise dropped once a redirect leaves the origin of
+    the requested URL.
 
     Environment proxy settings are ignored on purpose: the guard must see
     the real destination.
@@ -832,6 +859,8 @@ class HttpClient:
         allow: str | Iterable[str] = (),
         resolver: Resolver = socket.getaddrinfo,
         throttle: HostThrottle | None = None,
+        authorization: str | None = None,
+        authorization_url: str | None = None,
     ) -> None:
         if max_retries < 0 or max_redirects < 0 or max_bytes < 1:
             raise ValueError("max_retries and max_redirects must be >= 0 and max_bytes >= 1")
@@ -848,6 +877,10 @@ class HttpClient:
         self.max_redirects = max_redirects
         self.guard = AddressGuard(allow, resolver)
         self.throttle = throttle or HostThrottle(max_parallel_per_host, min_delay)
+        if authorization and not authorization_url:
+            raise ValueError("authorization needs authorization_url: the origin it may be sent to")
+        self._authorization = _Secret(authorization) if authorization else None
+        self._authorization_origin = _origin(authorization_url) if authorization else None
 
         self._session = requests.Session()
         self._session.trust_env = False
@@ -883,7 +916,7 @@ class HttpClient:
         current = url
         while True:
             self.guard.check_url(current)
-            response = self._get_with_retries(current, headers, limit)
+            response = self._get_with_retries(current, self._hop_headers(current, url, headers), limit)
             if response.status in REDIRECT_STATUSES:
                 location = response.headers.get("Location")
                 if not location:
@@ -903,6 +936,17 @@ class HttpClient:
                     body_excerpt=response.text().text if response.content else "",
                 )
             return dataclasses.replace(response, redirects=tuple(redirects))
+
+    def _hop_headers(self, current: str, requested: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+        """Headers for one hop to ``current`` of a request for ``requested``:
+        the caller's (without credentials once off the requested origin) and
+        the client's ``Authorization`` on its own origin only."""
+        hop = dict(headers or {})
+        if _origin(current) != _origin(requested):
+            hop = {name: value for name, value in hop.items() if name.lower() not in _CREDENTIAL_HEADERS}
+        if self._authorization and _origin(current) == self._authorization_origin:
+            hop["Authorization"] = self._authorization.value
+        return hop
 
     def get_json(self, url: str, **kwargs: Any) -> Any:
         """GET and parse JSON; see :meth:`get` and :meth:`HttpResponse.json`."""
