@@ -88,6 +88,7 @@ from harvesters import adapter_class
 from harvesters.base import ConfigError, FetchError, HarvestError, HttpClient, Record, SourceAdapter
 
 from ckanext.hokkaido import registry
+from ckanext.hokkaido.harvest import secrets
 from ckanext.hokkaido.inventory import URL_PATTERN
 
 __all__ = [
@@ -103,7 +104,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Keys of a source's JSON config handled by the base (the rest go to the adapter).
-HARVEST_KEYS = frozenset({"force", "not_overwrite_fields", "min_listing_ratio", "full_listing_every"})
+HARVEST_KEYS = frozenset({"force", "not_overwrite_fields", "min_listing_ratio", "full_listing_every",
+                          secrets.KEY})
 
 #: Dataset fields a harvest writes (scheming field names of hokkaido_dataset.yaml).
 HARVESTED_FIELDS = ("title", "notes", "tags", "license_id", "resources", "municipality_code",
@@ -167,6 +169,9 @@ class HarvestSettings:
     :ivar full_listing_every: days between full listings; 0 makes every run
         a full listing, otherwise runs in between ask only for datasets
         modified since the last clean run (and withdraw nothing).
+    :ivar api_key: the source's API token (``api_key``), sent as the
+        ``Authorization`` header to the source URL's origin only; see
+        :mod:`ckanext.hokkaido.harvest.secrets`.
     """
 
     adapter_config: dict[str, Any]
@@ -174,6 +179,7 @@ class HarvestSettings:
     not_overwrite_fields: tuple[str, ...] = ()
     min_listing_ratio: float = 0.5
     full_listing_every: float = 0.0
+    api_key: Optional[str] = dataclasses.field(default=None, repr=False)
 
 
 def portal_key(url: str) -> str:
@@ -282,6 +288,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
             raise SourceConfigError(f"full_listing_every は 0 以上の日数です "
                                     f"(full_listing_every must be a number of days >= 0, not {every!r})")
 
+        api_key = config.get(secrets.KEY)
+        if api_key is not None and secrets.check_token(api_key):
+            raise SourceConfigError(secrets.check_token(api_key))
+        secrets.remember(api_key)
+
         adapter_config = {k: v for k, v in config.items() if k not in HARVEST_KEYS}
         code = adapter_config.get("municipality_code")
         if code not in (None, ""):
@@ -300,15 +311,16 @@ class HokkaidoHarvesterBase(HarvesterBase):
             self.make_adapter("https://example.invalid", adapter_config, HttpClient())
         except ConfigError as exc:
             raise SourceConfigError(f"{exc.message_ja} ({exc.reason})") from exc
-        return HarvestSettings(adapter_config, force, tuple(fields), float(ratio), float(every))
+        return HarvestSettings(adapter_config, force, tuple(fields), float(ratio), float(every), api_key)
 
     def make_adapter(self, url: str, config: dict[str, Any], client: HttpClient) -> SourceAdapter:
         """The adapter for one source (override for adapters needing more)."""
         return adapter_class(self.kind)(url, config, client)
 
     @staticmethod
-    def make_client() -> HttpClient:
-        """An HTTP client configured from ``ckanext.hokkaido.harvest.*``."""
+    def make_client(api_key: Optional[str] = None, url: Optional[str] = None) -> HttpClient:
+        """An HTTP client configured from ``ckanext.hokkaido.harvest.*``;
+        with ``api_key``, it authorizes requests to ``url``'s origin only."""
         config = toolkit.config
         allow = config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
         if not isinstance(allow, str):
@@ -322,6 +334,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             min_delay=float(config.get("ckanext.hokkaido.harvest.min_delay") or 0),
             max_bytes=int(config.get("ckanext.hokkaido.harvest.max_bytes") or 100 * 1024 * 1024),
             allow=allow,
+            authorization=api_key, authorization_url=url if api_key else None,
         )
         if deadline is not None:
             made.deadline = deadline
@@ -379,7 +392,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         records: list[Record] = []
         listed: list[str] | None = None
         failure: str | None = None
-        client = self.make_client()
+        client = self.make_client(settings.api_key, source.url)
         adapter = None
         try:
             adapter = self.make_adapter(source.url, settings.adapter_config, client)
@@ -771,6 +784,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
 
     @staticmethod
     def _gather_error(harvest_job: HarvestJob, message: str) -> None:
+        message = secrets.redact(message)
         log.warning("harvest job %s: %s", harvest_job.id, message)
         HarvestGatherError.create(message, harvest_job)
 
@@ -788,7 +802,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
                    .filter(HarvestObject.harvest_job_id == harvest_job.id)}
         for problem in problems:
             where = problem.identifier or (f"line {problem.line}" if problem.line else "?")
-            reason = f"[{problem.level}] {problem.message_ja + ' / ' if problem.message_ja else ''}{problem.reason}"
+            reason = secrets.redact(
+                f"[{problem.level}] {problem.message_ja + ' / ' if problem.message_ja else ''}{problem.reason}")
             obj = objects.get(problem.identifier) if problem.level == "warning" else None
             if obj is None:
                 obj = HarvestObject(guid=where, job=harvest_job,
@@ -799,6 +814,6 @@ class HokkaidoHarvesterBase(HarvesterBase):
 
     @staticmethod
     def _object_error(harvest_object: HarvestObject, reason: str, stage: str) -> None:
-        message = f"{harvest_object.guid}: {reason}"
+        message = secrets.redact(f"{harvest_object.guid}: {reason}")
         log.warning("harvest object %s: %s", harvest_object.id, message)
         HarvestObjectError.create(message, harvest_object, stage)
