@@ -84,16 +84,18 @@ def child(*argv: str) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, text
 
 
-def write_ini(base: str) -> str:
-    """A config on top of ``base``: no delay between requests, quiet logs."""
-    handle, path = tempfile.mkstemp(prefix="bench-side-by-side-", suffix=".ini")
+def write_ini(base: str, settings: dict[str, str] | None = None, prefix: str = "bench-side-by-side-") -> str:
+    """A config on top of ``base``: no delay between requests, quiet logs;
+    ``settings`` add to or replace the harvest settings."""
+    values = {"ckanext.hokkaido.harvest.min_delay": "0", "ckanext.hokkaido.harvest.retries": "0",
+              "ckanext.hokkaido.harvest.source_time_limit": "0", "ckan.harvest.mq.type": "redis",
+              **(settings or {})}
+    lines = "\n".join(f"{key} = {value}" for key, value in values.items())
+    handle, path = tempfile.mkstemp(prefix=prefix, suffix=".ini")
     with os.fdopen(handle, "w") as ini:
         ini.write(f"""[app:main]
 use = config:{base}
-ckanext.hokkaido.harvest.min_delay = 0
-ckanext.hokkaido.harvest.retries = 0
-ckanext.hokkaido.harvest.source_time_limit = 0
-ckan.harvest.mq.type = redis
+{lines}
 
 [loggers]
 keys = root
