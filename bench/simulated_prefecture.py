@@ -280,8 +280,7 @@ def run(args: argparse.Namespace, ini: str) -> int:
                 f"registered in {time.perf_counter() - step:.1f} s")
 
         harvest = HarvestRun(ini, args.workers, server, args.progress)
-        say(f"running: {' '.join(harvest.argv[1:3])} <overlay of {os.path.basename(args.ini)}> "
-            f"{' '.join(harvest.argv[3:])}")
+        say(f"running: ckan -c <overlay of {os.path.basename(args.ini)}> {' '.join(harvest.argv[3:])}")
         seconds, peak, exit_code, text = harvest.run()
         requests_served = len(server.requests)
         server_errors = list(server.errors)
