@@ -89,13 +89,18 @@ def import_inventory(path: str, dry_run: bool, encoding: Optional[str],
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @click.option("--user", "user", default=None,
               help="Export what this user may see (default: the site user).")
-def export_inventory(path: str, user: Optional[str]) -> None:
+@click.option("--include-private", is_flag=True,
+              help="Also export the private datasets that --user may see "
+                   "(for the prefecture's own staff; default: public only).")
+def export_inventory(path: str, user: Optional[str], include_private: bool) -> None:
     """Write the inventory back to PATH with the same columns: CSV in UTF-8
-    with BOM (Excel opens it), or XLSX when PATH ends in .xlsx."""
+    with BOM (Excel opens it), or XLSX when PATH ends in .xlsx. Only public
+    datasets, unless --include-private is given."""
     from ckanext.hokkaido.logic import inventory as logic
 
     try:
-        count = logic.export_inventory(path, user or _site_user())
+        count = logic.export_inventory(path, user or _site_user(),
+                                       include_private=include_private)
     except OSError as e:
         toolkit.error_shout(f"{path}: 書き込めません / cannot write: {e}")
         sys.exit(2)
@@ -167,44 +172,73 @@ def register_known_portals() -> None:
 @click.option("--register", is_flag=True,
               help="Create the harvest source (in the municipality's "
                    "organization, or 010006 for a shared portal).")
-def probe(url: str, code: Optional[str], register: bool) -> None:
+@click.option("--api-key-env", "api_key_env", default=None, metavar="NAME",
+              help="Read the portal's API token from environment variable "
+                   "NAME (not from the command line, which `ps` shows). It "
+                   "is sent to URL's own host only, stored with --register "
+                   "and never printed.")
+def probe(url: str, code: Optional[str], register: bool,
+          api_key_env: Optional[str]) -> None:
     """Tell which kind of portal URL is (CKAN, SHIRASAGI, DCAT feed, catalog
     CSV, web page), how many datasets it lists, and the source to register.
     Exit 0 when recognised, 1 when unknown or unreachable."""
     import json
+    import os
 
     from harvesters.probe import KIND_LABELS, probe as run_probe
 
     from ckanext.hokkaido import registry
+    from ckanext.hokkaido.harvest import secrets
     from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
 
     if code and registry.name_of(code) is None:
         toolkit.error_shout(f"--municipality {code}: 北海道の市町村コードではありません / "
                             "not a Hokkaido municipality code")
         sys.exit(2)
-    with HokkaidoHarvesterBase.make_client() as client:
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env) or None
+        problem = (f"--api-key-env {api_key_env}: 環境変数が空か未設定です / the "
+                   "environment variable is empty or unset" if api_key is None
+                   else secrets.check_token(api_key))
+        if problem:
+            toolkit.error_shout(problem)
+            sys.exit(2)
+        secrets.remember(api_key)
+    with HokkaidoHarvesterBase.make_client(api_key, url) as client:
         result = run_probe(url, client, municipality_code=code)
     if not result.recognized:
-        toolkit.error_shout(f"{url}: 種類が分かりません / unknown kind of portal "
-                            f"({result.detail})")
+        toolkit.error_shout(secrets.redact(
+            f"{url}: 種類が分かりません / unknown kind of portal ({result.detail})"))
         sys.exit(1)
+    shown = dict(result.source())
+    if api_key:
+        shown["config"] = dict(result.config, **{secrets.KEY: secrets.MASK})
     click.echo(f"{url}: {result.kind} ({KIND_LABELS[result.kind]}), "
                f"{result.datasets} datasets")
-    click.echo(f"detail: {result.detail}")
+    click.echo(secrets.redact(f"detail: {result.detail}"))
     click.echo("source config to register:")
-    click.echo(json.dumps(result.source(), ensure_ascii=False, indent=2))
+    click.echo(secrets.redact(json.dumps(shown, ensure_ascii=False, indent=2)))
     if not register:
         return
+    if api_key and not secrets.same_origin(url, result.url):
+        toolkit.error_shout(
+            f"登録できません: 収集元URL {result.url} は {url} と別のホストのため、"
+            "トークンを送れません / cannot register: the source URL is on another "
+            "host than the URL probed, which the token was given for")
+        sys.exit(2)
     owner = code or registry.PREFECTURE_CODE
     name = f"{owner}-{result.kind.replace('_', '-')}"
+    config = dict(result.config, **({secrets.KEY: api_key} if api_key else {}))
     try:
         toolkit.get_action("harvest_source_create")({"user": _site_user()}, {
             "name": name, "title": f"{registry.name_of(owner)} "
                                    f"{KIND_LABELS[result.kind]}",
             "url": result.url, "source_type": f"hokkaido_{result.kind}",
             "frequency": "DAILY", "owner_org": owner,
-            "config": json.dumps(result.config, ensure_ascii=False)})
+            "config": json.dumps(config, ensure_ascii=False)})
     except toolkit.ValidationError as e:
-        toolkit.error_shout(f"登録できません / cannot register: {e.error_dict}")
+        toolkit.error_shout(secrets.redact(
+            f"登録できません / cannot register: {e.error_dict}"))
         sys.exit(2)
     click.echo(f"registered harvest source {name}")

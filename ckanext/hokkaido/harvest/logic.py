@@ -1,4 +1,6 @@
-"""Actions of the ``hokkaido_harvest`` plugin."""
+"""Actions of the ``hokkaido_harvest`` plugin: the run report, and the
+chained ``package_update`` and ``harvest_source_list`` that keep harvest
+sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.secrets`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +11,10 @@ from ckan.types import Context, DataDict
 
 from ckanext.harvest.model import HarvestJob, HarvestSource
 
+from ckanext.hokkaido.harvest import secrets
 from ckanext.hokkaido.harvest.report import job_report
 
-__all__ = ["hokkaido_harvest_report"]
+__all__ = ["hokkaido_harvest_report", "package_update", "harvest_source_list"]
 
 
 @toolkit.side_effect_free
@@ -49,3 +52,55 @@ def hokkaido_harvest_report(context: Context, data_dict: DataDict) -> dict[str, 
         raise toolkit.ObjectNotFound("harvest job not found")
     toolkit.check_access("harvest_job_show", context, {"id": job.id})
     return job_report(job)
+
+
+def _redacted_errors(errors: Any) -> Any:
+    if isinstance(errors, dict):
+        return {key: _redacted_errors(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_redacted_errors(value) for value in errors]
+    return secrets.redact(errors)
+
+
+@toolkit.chained_action
+def package_update(up_func, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """For a harvest source, a config whose ``api_key`` is the mask keeps the
+    stored token (see :func:`ckanext.hokkaido.harvest.secrets.restore_config`);
+    validation errors never quote a token."""
+    config = data_dict.get("config") if isinstance(data_dict, dict) else None
+    if isinstance(config, str) and secrets.MASK in config:
+        package = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+        source = HarvestSource.get(package.id) if package is not None else None
+        if source is not None:
+            toolkit.check_access("package_update", context, data_dict)
+            try:
+                restored = secrets.restore_config(config, source.config, url=data_dict.get("url"),
+                                                  stored_url=source.url)
+            except secrets.TokenMustBeEntered as exc:
+                raise toolkit.ValidationError({"config": [str(exc)]})
+            # a copy: a form shown again after an error must not hold the token
+            data_dict = dict(data_dict, config=restored)
+    try:
+        return up_func(context, data_dict)
+    except toolkit.ValidationError as exc:
+        raise toolkit.ValidationError(_redacted_errors(exc.error_dict)) from None
+
+
+@toolkit.chained_action
+@toolkit.side_effect_free
+def harvest_source_list(up_func, context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """ckanext-harvest's list, without the sources the caller may not read
+    (its own lists every source, private ones included, to anonymous users)
+    and with every API token masked."""
+    toolkit.check_access("harvest_source_list", context, data_dict)
+    sources = up_func(context, data_dict)
+    check = {"model": model, "session": model.Session, "user": context.get("user"),
+             "ignore_auth": context.get("ignore_auth", False)}
+    visible = []
+    for source in sources:
+        try:
+            toolkit.check_access("package_show", dict(check), {"id": source["id"]})
+        except (toolkit.NotAuthorized, toolkit.ObjectNotFound):
+            continue
+        visible.append(dict(source, config=secrets.mask_config(source.get("config"))))
+    return visible

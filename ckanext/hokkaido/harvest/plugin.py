@@ -13,7 +13,7 @@ import os
 from ckan import plugins
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido.harvest import logic
+from ckanext.hokkaido.harvest import auth, logic, secrets
 from ckanext.hokkaido.harvest.ckan import HokkaidoCkanHarvester
 from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester,
                                             HokkaidoDcatHarvester,
@@ -28,6 +28,29 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @toolkit.blanket.actions(logic)
+@toolkit.blanket.auth_functions(auth)
 @toolkit.blanket.config_declarations(os.path.join(_HERE, "config_declaration.yaml"))
 class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
     """The ``hokkaido_harvest_report`` action and ``ckanext.hokkaido.harvest.*`` options."""
+
+    # Secrets: harvest sources' API tokens are write-only (harvest/secrets.py)
+
+    plugins.implements(plugins.IConfigurable)
+    plugins.implements(plugins.IPackageController, inherit=True)
+
+    # IConfigurable
+
+    def configure(self, config):
+        secrets.install_log_redaction()
+
+    # IPackageController
+
+    def after_dataset_show(self, context, pkg_dict):
+        """A harvest source's token is shown as the mask, to everyone and in
+        everything built from package_show (API, form, activity, index)."""
+        if pkg_dict.get("type") == "harvest":
+            if "config" in pkg_dict:
+                pkg_dict["config"] = secrets.mask_config(pkg_dict["config"])
+            for extra in pkg_dict.get("extras") or []:
+                if isinstance(extra, dict) and extra.get("key") == "config":
+                    extra["value"] = secrets.mask_config(extra.get("value"))

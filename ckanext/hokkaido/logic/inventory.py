@@ -196,15 +196,16 @@ def _apply_rows(rows, keys, show, user, dry_run, report, progress) -> None:
             progress(done, total, report)
 
 
-def inventory_datasets(user: str) -> list[dict[str, str]]:
-    """Every inventory dataset the user may see, as inventory rows, in
-    (agency code, serial) order."""
+def inventory_datasets(user: str, include_private: bool = False) -> list[dict[str, str]]:
+    """Every public inventory dataset (and, with ``include_private``, every
+    private one the user may see), as inventory rows, in (agency code,
+    serial) order."""
     search = toolkit.get_action("package_search")
     rows, start = [], 0
     while True:
         page = search(_context(user), {
             "fq": "agency_code:[* TO *] AND serial_no:[* TO *]",
-            "include_private": True, "rows": 1000, "start": start,
+            "include_private": include_private, "rows": 1000, "start": start,
             "sort": "name asc"})
         rows.extend(inventory.from_dataset(p) for p in page["results"])
         start += len(page["results"])
@@ -218,9 +219,11 @@ def inventory_datasets(user: str) -> list[dict[str, str]]:
     return sorted(rows, key=order)
 
 
-def export_inventory(path: str, user: str) -> int:
-    """Write the inventory as CSV (UTF-8 with BOM) or XLSX, by extension."""
-    rows = inventory_datasets(user)
+def export_inventory(path: str, user: str, include_private: bool = False) -> int:
+    """Write the inventory as CSV (UTF-8 with BOM) or XLSX, by extension:
+    the public datasets, and with ``include_private`` the private ones the
+    user may see."""
+    rows = inventory_datasets(user, include_private)
     if path.lower().endswith((".xlsx", ".xlsm")):
         return inventory.write_xlsx(rows, path)
     return inventory.write_csv(rows, path)
