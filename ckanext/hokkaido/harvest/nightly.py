@@ -18,6 +18,8 @@
    worker has its own Flask request context and its own SQLAlchemy session
    (``model.Session`` is thread-scoped; each worker removes its session when
    done).
+   Datasets are sent to the search index once each, in batches, rather
+   than at every commit (:mod:`ckanext.hokkaido.harvest.indexing`).
 4. gives each source at most ``ckanext.hokkaido.harvest.source_time_limit``
    seconds: no request is started and no record imported after that; the
    records not imported are discarded, the job is finished with the gather
@@ -49,6 +51,7 @@ from typing import Any, Callable, Optional
 import sqlalchemy as sa
 
 from ckan import model
+from ckan.lib.search import SearchIndexError
 from ckan.model.system_info import get_system_info, set_system_info
 from ckan.plugins import PluginImplementations, toolkit
 
@@ -58,6 +61,7 @@ from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject
                                    HarvestObjectError, HarvestObjectExtra, HarvestSource)
 
 from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido.harvest import indexing
 from ckanext.hokkaido.harvest.base import DEADLINE
 from ckanext.hokkaido.harvest.report import COUNTERS, job_report
 
@@ -84,6 +88,10 @@ JOBS_KEY = "ckanext.hokkaido.harvest.nightly_jobs"
 DUE_SLACK = dt.timedelta(hours=1)
 
 INTERRUPTED = "中断された実行 (interrupted run)"
+
+#: Datasets written are sent to the search index every this many records
+#: and at the end of each job (see :mod:`ckanext.hokkaido.harvest.indexing`).
+INDEX_BATCH = 200
 
 #: Called with the progress line and whether a source started or ended
 #: (``False``: only the record count moved).
@@ -290,11 +298,20 @@ def _finish(job: HarvestJob, error: Optional[str] = None) -> None:
     job.gather_finished = job.gather_finished or now
     job.finished = now
     job.save()
-    toolkit.get_action("harvest_source_reindex")(
-        {"model": model, "session": model.Session, "ignore_auth": True}, {"id": job.source_id})
+    try:
+        toolkit.get_action("harvest_source_reindex")(
+            {"model": model, "session": model.Session, "ignore_auth": True}, {"id": job.source_id})
+    except SearchIndexError as exc:  # the job is finished all the same; Solr is for the source page
+        model.Session.rollback()
+        HarvestGatherError.create(f"検索インデックスに収集元を反映できませんでした / the search index could "
+                                  f"not be updated for the source: {exc}", job)
 
 
 def _interrupt(job: HarvestJob, why: str) -> None:
+    # what the killed run wrote may not have reached the search index
+    indexing.mark(package_id for (package_id,) in model.Session.query(HarvestObject.package_id)
+                  .filter(HarvestObject.harvest_job_id == job.id)
+                  .filter(HarvestObject.package_id.isnot(None)))
     discarded = _discard_unprocessed(job.id)
     log.warning("harvest job %s of %s: %s", job.id, job.source_id, why)
     _finish(job, f"{INTERRUPTED}: {why}; 取り込まれなかった {discarded} 件は次回再収集します "
@@ -378,6 +395,7 @@ class RunReport:
     snapshot_count: int = 0
     previous_snapshot: Optional[dt.date] = None
     changes: list[StatusChange] = dataclasses.field(default_factory=list)
+    index_error: Optional[str] = None
     host: str = dataclasses.field(default_factory=socket.gethostname)
     pid: int = dataclasses.field(default_factory=os.getpid)
 
@@ -387,7 +405,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_FAILED if self.failed else EXIT_OK
+        return EXIT_FAILED if self.failed or self.index_error else EXIT_OK
 
     def totals(self) -> dict[str, int]:
         totals = dict.fromkeys(COUNTERS, 0)
@@ -420,6 +438,8 @@ class RunReport:
         ]
         if self.interrupted:
             lines.append(f"jobs of an interrupted earlier run finished as failed: {len(self.interrupted)}")
+        if self.index_error:
+            lines.append(f"FAILED search index: {_one_line(self.index_error)}")
         lines += ["", f"失敗した収集元 / failing sources: {len(self.failed)}"]
         lines += ["  " + line for line in self.failure_lines()] or ["  (none)"]
         with_errors = [r for r in self.results if r.ok and r.errors]
@@ -515,6 +535,7 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
         deadline = started + time_limit if time_limit else None
         token = DEADLINE.set(deadline)
         timed_out = False
+        index_error = None
         progress.update(start=label)
         try:
             job = HarvestJob.get(job_id)
@@ -527,12 +548,18 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                 job.status = "Running"
                 job.save()
                 ids = queue.gather_stage(harvester, job) or []
-                for object_id in ids:
+                for done, object_id in enumerate(ids, start=1):
                     if deadline is not None and time.monotonic() > deadline:
                         timed_out = True
                         break
                     queue.fetch_and_import_stages(harvester, HarvestObject.get(object_id))
                     progress.update(records=1)
+                    if done % INDEX_BATCH == 0:
+                        indexing.flush()
+                try:
+                    indexing.flush()
+                except indexing.IndexingFailed as exc:
+                    index_error = str(exc)
                 timed_out = timed_out or (deadline is not None and time.monotonic() > deadline
                                           and any("time limit reached" in (e.message or "")
                                                   for e in job.gather_errors))
@@ -543,7 +570,7 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                                  f"{time_limit:g} s exceeded; {discarded} records not imported, "
                                  f"no dataset withdrawn)")
                 else:
-                    _finish(job)
+                    _finish(job, index_error)
             except Exception as exc:
                 log.exception("harvest job %s (%s) failed", job_id, label)
                 model.Session.rollback()
@@ -612,31 +639,43 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
     select_sources(all_sources=all_sources, municipality=municipality, source=source,
                    force=force, now=now)  # usage errors before taking the lock
     with RunLock():
-        model.Session.rollback()  # see what the previous run left, not an older snapshot
-        sources, report.not_due = select_sources(all_sources=all_sources, municipality=municipality,
-                                                 source=source, force=force, now=now)
-        report.interrupted, busy = recover_interrupted(sources, time_limit, now)
-        for src in sources:
-            if src.id in busy:
-                package = model.Package.get(src.id)
-                report.results.append(SourceResult(
-                    src.id, package.name if package else src.id, src.title or "", src.url, None, False,
-                    dict.fromkeys(COUNTERS, 0), busy[src.id], 1, 0.0))
-        runnable = [s for s in sources if s.id not in busy]
-        labels = {s.id: (model.Package.get(s.id).name if model.Package.get(s.id) else s.id) for s in runnable}
-        job_ids = _create_jobs(runnable, now, schedule=all_sources)
-        source_of = dict(zip(job_ids, (s.id for s in runnable)))
-        tracked = _Progress(len(job_ids), progress)
         try:
-            with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
-                futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked)
-                           for job_id in job_ids]
-                report.results += [future.result() for future in futures]
-        finally:
-            _finish_leftovers(job_ids)
+            with indexing.deferred():
+                _run_selected(app, report, all_sources, municipality, source, force, now,
+                              time_limit, max_workers, progress)
+        except indexing.IndexingFailed as exc:
+            report.index_error = str(exc)
         _take_snapshot(report)
         report.finished = _utcnow()
     return report
+
+
+def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: Optional[str],
+                  source: Optional[str], force: bool, now: dt.datetime, time_limit: float,
+                  max_workers: int, progress: Optional[Progress]) -> None:
+    """Recover what a killed run left, then run the selected sources' jobs."""
+    model.Session.rollback()  # see what the previous run left, not an older snapshot
+    sources, report.not_due = select_sources(all_sources=all_sources, municipality=municipality,
+                                             source=source, force=force, now=now)
+    report.interrupted, busy = recover_interrupted(sources, time_limit, now)
+    for src in sources:
+        if src.id in busy:
+            package = model.Package.get(src.id)
+            report.results.append(SourceResult(
+                src.id, package.name if package else src.id, src.title or "", src.url, None, False,
+                dict.fromkeys(COUNTERS, 0), busy[src.id], 1, 0.0))
+    runnable = [s for s in sources if s.id not in busy]
+    labels = {s.id: (model.Package.get(s.id).name if model.Package.get(s.id) else s.id) for s in runnable}
+    job_ids = _create_jobs(runnable, now, schedule=all_sources)
+    source_of = dict(zip(job_ids, (s.id for s in runnable)))
+    tracked = _Progress(len(job_ids), progress)
+    try:
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
+            futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked)
+                       for job_id in job_ids]
+            report.results += [future.result() for future in futures]
+    finally:
+        _finish_leftovers(job_ids)
 
 
 def _finish_leftovers(job_ids: list[str]) -> None:

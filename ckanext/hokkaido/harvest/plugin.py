@@ -13,7 +13,7 @@ import os
 from ckan import plugins
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido.harvest import auth, logic, secrets
+from ckanext.hokkaido.harvest import auth, indexing, logic, secrets
 from ckanext.hokkaido.harvest.ckan import HokkaidoCkanHarvester
 from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester,
                                             HokkaidoDcatHarvester,
@@ -31,7 +31,16 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 @toolkit.blanket.auth_functions(auth)
 @toolkit.blanket.config_declarations(os.path.join(_HERE, "config_declaration.yaml"))
 class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
-    """The ``hokkaido_harvest_report`` action and ``ckanext.hokkaido.harvest.*`` options."""
+    """The ``hokkaido_harvest_report`` action, ``ckanext.hokkaido.harvest.*``
+    options, and the note of datasets written while the nightly run defers
+    search indexing (:mod:`ckanext.hokkaido.harvest.indexing`)."""
+
+    plugins.implements(plugins.IDomainObjectModification, inherit=True)
+
+    # IDomainObjectModification
+
+    def notify(self, entity, operation):
+        indexing.note(entity)
 
     # Secrets: harvest sources' API tokens are write-only (harvest/secrets.py)
 

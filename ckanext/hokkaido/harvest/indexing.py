@@ -1,0 +1,128 @@
+"""Search indexing in batches while ``ckan hokkaido harvest`` runs.
+
+CKAN keeps Solr in step with the database synchronously: at every commit
+that writes a dataset, its ``synchronous_search`` system plugin sends the
+dataset to Solr and asks Solr to commit. ``package_create`` writes a new
+dataset so that it is sent twice (once as new, once as changed through its
+resources), and the Solr commits make up most of a first harvest's time.
+
+Inside :func:`deferred`, used by :func:`ckanext.hokkaido.harvest.nightly.run`
+for the whole run, that plugin is unloaded and the ``hokkaido_harvest`` plugin
+(an IDomainObjectModification observer) only notes the ids of the datasets
+written (:func:`note`). :func:`flush` (called after each job, and by :func:`deferred` on
+the way out) indexes each noted dataset once, from its state in the database
+(a withdrawn dataset leaves the index, as with CKAN's own indexing), without
+a Solr commit per dataset, then commits Solr once.
+
+Nothing is lost when the process dies in between: datasets noted but not
+indexed belong to harvest jobs left unfinished, and the next run reindexes
+the datasets of every job it finishes as interrupted (:func:`mark`).
+
+The queue mode of ckanext-harvest and every other code path keep CKAN's
+synchronous indexing: :func:`deferred` is the only switch.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import Any, Iterable, Iterator
+
+from ckan import model, plugins
+from ckan.lib.search import SearchIndexError, index_for
+from ckan.plugins import toolkit
+
+__all__ = ["deferred", "flush", "mark", "note", "is_deferred", "IndexingFailed"]
+
+log = logging.getLogger(__name__)
+
+SYNCHRONOUS_PLUGIN = "synchronous_search"
+
+_lock = threading.Lock()
+_pending: set[str] = set()
+_depth = 0
+
+
+class IndexingFailed(RuntimeError):
+    """Solr refused the batch; the datasets stay noted for the next flush."""
+
+
+def is_deferred() -> bool:
+    """True inside :func:`deferred`."""
+    return _depth > 0
+
+
+def mark(package_ids: Iterable[str]) -> None:
+    """Note datasets to index at the next :func:`flush`."""
+    with _lock:
+        _pending.update(i for i in package_ids if i)
+
+
+def note(entity: Any) -> None:
+    """Note ``entity`` if it is a dataset written while indexing is deferred."""
+    if _depth and isinstance(entity, model.Package):
+        mark([entity.id])
+
+
+def flush() -> int:
+    """Index every noted dataset once and commit Solr; how many were sent.
+
+    :raises IndexingFailed: naming the dataset Solr refused; the datasets
+        not indexed stay noted.
+    """
+    with _lock:
+        ids = sorted(_pending)
+        _pending.clear()
+    if not ids:
+        return 0
+    index = index_for(model.Package)
+    context = {"ignore_auth": True, "validate": False, "use_cache": False}
+    done = 0
+    try:
+        for package_id in ids:
+            try:
+                dataset = toolkit.get_action("package_show")(dict(context), {"id": package_id})
+            except toolkit.ObjectNotFound:  # purged since: it must not stay findable
+                index.delete_package({"id": package_id})
+            else:
+                index.update_dict(dataset, defer_commit=True)
+            done += 1
+        index.commit()
+    except (SearchIndexError, OSError) as exc:
+        mark(ids[done:])
+        raise IndexingFailed(
+            f"検索インデックスを更新できませんでした ({len(ids) - done} 件が未反映。"
+            f"`ckan search-index rebuild` で復旧できます) / the search index could not be updated: "
+            f"{exc}; {len(ids) - done} datasets not indexed yet") from exc
+    log.info("indexed %d datasets written by the harvest", done)
+    return done
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Index in batches (see the module docs) until the block ends.
+
+    :raises IndexingFailed: from the last flush, when the block ended well.
+    """
+    global _depth
+    unloaded = False
+    with _lock:
+        _depth += 1
+        if _depth == 1 and plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
+            plugins.unload(SYNCHRONOUS_PLUGIN)
+            unloaded = True
+    try:
+        try:
+            yield
+        except BaseException:
+            try:
+                flush()
+            except IndexingFailed:  # the block's own error is the one to report
+                log.exception("search index not updated after a failed harvest run")
+            raise
+        flush()
+    finally:
+        with _lock:
+            _depth -= 1
+            if unloaded:
+                plugins.load(SYNCHRONOUS_PLUGIN)

@@ -1,0 +1,152 @@
+"""Search indexing in batches during ``ckan hokkaido harvest``
+(ckanext/hokkaido/harvest/indexing.py), against the real Solr core of the
+tests.
+
+What each test tries: datasets created, changed and withdrawn by a run are
+in the index exactly as in the database afterwards; CKAN's synchronous
+indexing is back when the run ends (also when it fails); a run killed
+between writing and indexing (simulated by writing the jobs and datasets of
+a dead run whose datasets never reached Solr) is made good by the next run;
+Solr refusing the batch (its URL pointed at a closed port) fails the source
+with a message naming the index, and loses nothing in the database.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ckan import model, plugins
+from ckan.lib.search import index_for
+from ckan.lib.search.common import SolrSettings
+from ckan.model.system_info import set_system_info
+from ckan.plugins import toolkit
+
+from ckanext.harvest.model import HarvestJob, HarvestObject
+
+from ckanext.hokkaido.harvest import indexing, nightly
+
+from tests.harvest.source_ckan import free_port
+from tests.harvest.test_nightly import (SAPPORO, SEARCH, gather_errors, jobs_of, make_source, portals,  # noqa: F401
+                                        pytestmark, run)
+from tests.harvesters.fake_ckan import FakeCkan, make_dataset
+from tests.harvesters.portal_server import text_response
+
+
+def indexed(**params) -> dict[str, dict]:
+    """Datasets Solr returns (as package_search builds them), by name."""
+    found = toolkit.get_action("package_search")({"ignore_auth": True},
+                                                 {"rows": 1000, "include_private": True, **params})
+    return {d["name"]: d for d in found["results"]}
+
+
+def in_database(source) -> dict[str, dict]:
+    rows = (model.Session.query(model.Package)
+            .join(HarvestObject, HarvestObject.package_id == model.Package.id)
+            .filter(HarvestObject.harvest_source_id == source["id"])
+            .filter(HarvestObject.current == True)  # noqa: E712
+            .filter(model.Package.state == "active"))
+    model.Session.rollback()
+    return {p.name: {"title": p.title, "notes": p.notes} for p in rows}
+
+
+def test_a_run_leaves_the_index_equal_to_the_database(cli, harvest, portals):
+    server = portals()
+    fake = FakeCkan([make_dataset(i) for i in range(5)]).install(server)
+    source = make_source(harvest, server.url, SAPPORO)
+
+    assert run(cli, "--source", source["name"]).exit_code == 0
+    assert plugins.plugin_loaded("synchronous_search")
+    first = in_database(source)
+    assert len(first) == 5
+    found = indexed(fq=f"municipality_code:{SAPPORO}")
+    assert sorted(found) == sorted(first)  # each once: rows are by name
+    assert found.keys() == first.keys()
+
+    # one changed, one gone, one new
+    fake.datasets[0]["title"] = "変更後のタイトル"
+    fake.datasets[0]["metadata_modified"] = "2030-01-01T00:00:00"
+    gone = fake.datasets.pop(1)
+    fake.datasets.append(make_dataset(99))
+    assert run(cli, "--source", source["name"]).exit_code == 0
+
+    second = in_database(source)
+    found = indexed(fq=f"municipality_code:{SAPPORO}")
+    assert sorted(found) == sorted(second) and len(second) == 5
+    assert {d["title"] for d in found.values()} >= {"変更後のタイトル"}
+    assert not any(d["source_identifier"] == gone["id"] for d in found.values())
+    assert indexed(q="title:変更後のタイトル").keys() == {
+        name for name, d in second.items() if d["title"] == "変更後のタイトル"}
+
+
+def test_synchronous_indexing_is_back_after_a_failed_run(cli, harvest, portals):
+    # Bad input: the only source answers HTTP 500 (exit 1).
+    server = portals()
+    server.respond(SEARCH, text_response("down", status=500))
+    make_source(harvest, server.url, SAPPORO, name="down")
+    assert run(cli, "--source", "down").exit_code == 1
+    assert plugins.plugin_loaded("synchronous_search") and not indexing.is_deferred()
+    # a dataset made outside the run is indexed at once, as CKAN does
+    dataset = toolkit.get_action("package_create")(
+        harvest.context(), {"name": "made-by-hand", "title": "手作業", "owner_org": harvest.owner["id"]})
+    assert "made-by-hand" in indexed(q="name:made-by-hand")
+    assert dataset["name"] == "made-by-hand"
+
+
+def test_datasets_a_killed_run_never_indexed_are_indexed_by_the_next(cli, harvest, portals):
+    # Bad input: what a run killed between its database commit and its Solr
+    # batch leaves: a Running job listed as the run in progress, and datasets
+    # in the database that are not in the index.
+    server = portals()
+    FakeCkan([make_dataset(i) for i in range(3)]).install(server)
+    source = make_source(harvest, server.url, SAPPORO, name="killed")
+    assert run(cli, "--source", "killed").exit_code == 0
+    (job,) = jobs_of(source)
+    names = sorted(in_database(source))
+    for name in names:
+        index_for(model.Package).delete_package({"id": model.Package.get(name).id})
+    index_for(model.Package).commit()
+    assert not set(names) & set(indexed())
+    job.status = "Running"
+    job.finished = None
+    job.save()
+    set_system_info(nightly.JOBS_KEY, json.dumps([job.id]))
+
+    result = run(cli, "--source", "killed")
+
+    assert result.exit_code == 0, result.all_output
+    assert "jobs of an interrupted earlier run finished as failed: 1" in result.stdout
+    assert set(names) <= set(indexed())
+
+
+def test_solr_refusing_the_batch_fails_the_source_and_keeps_the_datasets(cli, harvest, portals, app,
+                                                                        monkeypatch):
+    # Bad input: Solr unreachable when the run sends its batch (the search
+    # URL points at a port nothing listens on; the database is fine). The run
+    # is called in-process: the CLI would read the Solr URL from the config again.
+    server = portals()
+    FakeCkan([make_dataset(i) for i in range(3)]).install(server)
+    source = make_source(harvest, server.url, SAPPORO, name="no-solr")
+    solr_url = SolrSettings.get()[0]
+    # CKAN reads solr_url again when the run switches its indexing plugin off
+    monkeypatch.setitem(toolkit.config, "solr_url", f"http://127.0.0.1:{free_port()}/solr/nothing")
+    try:
+        report = nightly.run(app.flask_app, source="no-solr")
+    finally:
+        toolkit.config["solr_url"] = solr_url
+        SolrSettings.init(solr_url)
+    assert report.exit_code == nightly.EXIT_FAILED
+    (result,) = report.results
+    assert not result.ok and "search index" in result.first_error and "検索インデックス" in result.first_error
+    assert "search-index rebuild" in result.first_error
+    assert "FAILED search index" in report.text()  # the last flush failed too
+    (job,) = jobs_of(source)
+    assert job.status == "Finished"
+    # what was written stays (a record whose import needed a search failed whole)
+    assert len(in_database(source)) == result.counters["created"] >= 2
+    assert plugins.plugin_loaded("synchronous_search") and not indexing.is_deferred()
+
+    # the next run, with Solr back, makes the index whole
+    assert run(cli, "--source", "no-solr", "--force").exit_code == 0
+    assert len(in_database(source)) == 3
+    assert set(in_database(source)) <= set(indexed())
