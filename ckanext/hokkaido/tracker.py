@@ -192,7 +192,8 @@ def _harvest_tables_exist() -> bool:
 
 
 def harvest_sources() -> dict[str, list[dict[str, Any]]]:
-    """code → its active harvest sources with their last finished job."""
+    """code → its active, public harvest sources with their last finished
+    job (a private source is as invisible as a private dataset)."""
     if not _harvest_tables_exist():
         return {}
     sql = """
@@ -206,7 +207,7 @@ def harvest_sources() -> dict[str, list[dict[str, Any]]]:
                  WHERE o.harvest_job_id = j.id
                    AND o.report_status = 'errored') AS objects_errored
         FROM harvest_source s
-        JOIN package p ON p.id = s.id AND p.state = 'active'
+        JOIN package p ON p.id = s.id AND p.state = 'active' AND NOT p.private
         LEFT JOIN "group" g ON g.id = p.owner_org
         LEFT JOIN LATERAL (
             SELECT * FROM harvest_job j WHERE j.source_id = s.id
