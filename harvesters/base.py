@@ -10,6 +10,9 @@ rules a polite and safe harvester needs:
   times;
 * a size cap: bodies are streamed and the download stops as soon as it passes
   ``max_bytes`` (after decompression, so a gzip bomb is caught too);
+* bounds on parsing what arrived (:class:`Limits`: JSON nesting depth here,
+  ZIP/XLSX, CSV and XML in :mod:`harvesters.limits`), handed on with every
+  response;
 * per-host politeness: at most ``max_parallel_per_host`` requests in flight to
   one host and at least ``min_delay`` seconds between the starts of two
   requests to it (:class:`HostThrottle`);
@@ -67,6 +70,7 @@ __all__ = [
     "HttpStatusError",
     "BadResponse",
     "IncompleteListing",
+    "LimitExceeded",
     # address guard
     "ADDRESS_CATEGORIES",
     "AddressGuard",
@@ -78,6 +82,8 @@ __all__ = [
     "HostThrottle",
     "HttpClient",
     "HttpResponse",
+    "Limits",
+    "load_json",
     "parse_retry_after",
     # text
     "DecodedText",
@@ -224,6 +230,14 @@ class IncompleteListing(BadResponse):
     """
 
     default_message_ja = "一覧の取得中に内容が変わったため、一覧が不完全な可能性があります"
+
+
+class LimitExceeded(BadResponse):
+    """The body arrived within ``max_bytes`` but reading it would pass one
+    of the :class:`Limits` on hostile input (JSON nesting, unpacked size of
+    a ZIP, a CSV field, XML entities); nothing of it is used."""
+
+    default_message_ja = "データが安全のための上限を超えているため、読み込みを中止しました"
 
 
 # ---------------------------------------------------------------------------
@@ -741,11 +755,86 @@ class _Secret:
 
 
 @dataclasses.dataclass(frozen=True)
+class Limits:
+    """Bounds on parsing a body that arrived within ``max_bytes``.
+
+    A harvested file is hostile until read; these keep one from costing more
+    memory or time than its size suggests. The client passes them on with
+    every :class:`HttpResponse`, so whatever parses a body applies them.
+
+    :ivar max_json_depth: deepest nesting of JSON arrays and objects
+        (``[[[...]]]``); Python's parser would otherwise fail with a
+        ``RecursionError`` near 1,000 levels.
+    :ivar max_unpacked_bytes: total size of the members of a ZIP file
+        (an XLSX is one) once unpacked, as its central directory declares it.
+    :ivar max_zip_ratio: largest unpacked-to-packed size ratio of one ZIP
+        member bigger than 1 MiB (zip bombs pack gigabytes of zeros a
+        thousand to one; spreadsheets stay well under 100).
+    :ivar max_zip_members: most members in one ZIP file.
+    """
+
+    max_json_depth: int = 100
+    max_unpacked_bytes: int = 64 * 1024 * 1024
+    max_zip_ratio: int = 100
+    max_zip_members: int = 1000
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{item.name} must be a positive integer, not {value!r}")
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """True if ``value`` (parsed JSON) nests arrays/objects more than ``limit`` deep.
+
+    Walks with an explicit stack, so any depth is safe to measure, and stops
+    at the first container past the limit.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def load_json(text: str, *, url: str, max_depth: int) -> Any:
+    """``json.loads`` that refuses nesting deeper than ``max_depth`` levels.
+
+    :raises LimitExceeded: naming ``url`` and the limit, for a document
+        nested deeper (including one deep enough to exhaust the parser's
+        recursion, such as 100,000 ``[``).
+    :raises ValueError: if ``text`` is not JSON.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise _too_deep(url, max_depth) from exc
+    if _nested_deeper_than(value, max_depth):
+        raise _too_deep(url, max_depth)
+    return value
+
+
+def _too_deep(url: str, max_depth: int) -> LimitExceeded:
+    return LimitExceeded(url, f"JSON nested deeper than {max_depth} levels (max_json_depth); not read",
+                         message_ja=f"JSONの入れ子が深すぎます ({max_depth}階層を超えています)")
+
+
+@dataclasses.dataclass(frozen=True)
 class HttpResponse:
     """A fully read response.
 
     :ivar url: the final URL, after redirects.
     :ivar redirects: the URLs that redirected, in order.
+    :ivar limits: the bounds on parsing the body (the client's).
     """
 
     url: str
@@ -754,6 +843,7 @@ class HttpResponse:
     headers: Mapping[str, str]
     content: bytes
     redirects: tuple[str, ...] = ()
+    limits: Limits = Limits()
 
     @property
     def content_type(self) -> str:
@@ -769,13 +859,14 @@ class HttpResponse:
 
         :raises BadResponse: if the body is empty, an HTML page or not JSON;
             the message says which and quotes the start of the body.
+        :raises LimitExceeded: if it nests deeper than ``limits.max_json_depth``.
         """
         if not self.content.strip():
             raise BadResponse(self.url, "empty body where JSON was expected",
                               message_ja="応答が空です (JSONを期待していました)")
         text = self.text().text
         try:
-            return json.loads(text)
+            return load_json(text, url=self.url, max_depth=self.limits.max_json_depth)
         except ValueError as exc:
             start = text.lstrip()[:200]
             if start.lower().startswith("<!doctype html") or "<html" in start.lower():
@@ -817,6 +908,8 @@ class HttpClient:
     :param max_retry_after: a ``Retry-After`` longer than this makes the
         client give up at once rather than wait.
     :param max_bytes: default cap on a body's size (decoded bytes).
+    :param limits: bounds on parsing bodies (:class:`Limits`; its defaults
+        if omitted), handed on with each :class:`HttpResponse`.
     :param max_redirects: redirects followed per request.
     :param max_parallel_per_host: requests in flight per host.
     :param min_delay: seconds between request starts to one host.
@@ -853,6 +946,7 @@ class HttpClient:
         max_backoff: float = 60.0,
         max_retry_after: float = 300.0,
         max_bytes: int = 100 * 1024 * 1024,
+        limits: Limits | None = None,
         max_redirects: int = 5,
         max_parallel_per_host: int = 2,
         min_delay: float = 1.0,
@@ -874,6 +968,7 @@ class HttpClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_bytes = max_bytes
+        self.limits = limits or Limits()
         self.max_redirects = max_redirects
         self.guard = AddressGuard(allow, resolver)
         self.throttle = throttle or HostThrottle(max_parallel_per_host, min_delay)
@@ -1039,6 +1134,7 @@ class HttpClient:
                 reason=raw.reason or "",
                 headers=CaseInsensitiveDict(raw.headers),
                 content=content,
+                limits=self.limits,
             )
 
     def _read_body(self, raw: requests.Response, url: str, limit: int, *, truncate: bool = False) -> bytes:

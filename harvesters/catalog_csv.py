@@ -23,7 +23,10 @@ several municipalities); the check digit is validated, a code that lost its
 leading zero in a spreadsheet (``11002``) or a 5-digit code without check
 digit (``01100``) is accepted. Rows with a bad code, a missing title or a bad
 URL are reported by their line number in ``problems`` (level ``error``) and
-skipped; the other rows still import.
+skipped; the other rows still import. Hostile files are refused whole, with
+the place named: an XLSX that would unpack past the ZIP limits or declares
+XML entities (:func:`harvesters.limits.check_zip`, checked before unpacking),
+a CSV field longer than the ``csv`` module's limit (131,072 characters).
 
 Record identifiers: ``<code>/<データセット_ID>`` (new template) and
 ``<code>/<NO>`` (old template; the URL when ``NO`` is empty).
@@ -47,7 +50,8 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from harvesters.base import BadResponse, DecodedText, HttpClient, HttpResponse, Record, SourceAdapter
+from harvesters.base import BadResponse, DecodedText, HttpClient, HttpResponse, LimitExceeded, Record, SourceAdapter
+from harvesters.limits import check_zip, csv_field_limit, csv_field_limit_error
 from harvesters.municipalities import is_hokkaido_code, normalize_code
 from harvesters.util import format_from_text, format_from_url, is_http_url, modified_since, parse_date
 
@@ -186,6 +190,7 @@ def read_table(response: HttpResponse, sheet: str | None = None) -> tuple[list[C
 def _xlsx_rows(response: HttpResponse, sheet: str | None) -> list[tuple[int, list[Any]]]:
     import openpyxl  # only XLSX catalogs need it
 
+    check_zip(io.BytesIO(response.content), where=response.url, limits=response.limits)  # before unpacking
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -231,6 +236,8 @@ def _csv_rows(response: HttpResponse, notes: list[str]) -> tuple[list[tuple[int,
         except StopIteration:
             break
         except csv.Error as exc:
+            if csv_field_limit_error(exc):
+                raise _field_too_long(response.url, first_line) from exc
             reason = ("the file ends inside a quoted field (truncated?)" if "end of data" in str(exc)
                       else f"malformed CSV ({exc})")
             notes.append(f"line {first_line}: {reason}; row skipped")
@@ -239,6 +246,20 @@ def _csv_rows(response: HttpResponse, notes: list[str]) -> tuple[list[tuple[int,
             rows.append((first_line, row))
         first_line = reader.line_num + 1
     return rows, not text.endswith(("\n", "\r"))
+
+
+def _field_too_long(url: str, line: int) -> LimitExceeded:
+    """The whole file is refused: after an over-long field the reader cannot
+    tell where the row ends (a quoted field may run over many lines and hold
+    what looks like rows), so skipping only that row could import a field's
+    content as datasets."""
+    limit = csv_field_limit()
+    return LimitExceeded(
+        url,
+        f"line {line}: a field is longer than {limit:,} characters (the CSV field limit); the file is not read, "
+        "since the rows after it cannot be told apart safely",
+        message_ja=f"{line}行目の項目が長すぎる ({limit:,}文字超) ため、ファイルを読み込みませんでした",
+    )
 
 
 def _find_header(rows: list[tuple[int, list[Any] | None]]) -> tuple[int, str, dict[int, str]] | None:

@@ -56,11 +56,13 @@ from harvesters.base import (
     HttpResponse,
     HttpStatusError,
     IncompleteListing,
+    LimitExceeded,
     OffsetPager,
     Page,
     Record,
     SourceAdapter,
     is_valid_municipality_code,
+    load_json,
 )
 
 __all__ = ["CkanAdapter", "solr_datetime"]
@@ -175,9 +177,9 @@ class CkanAdapter(SourceAdapter):
         except HttpStatusError as exc:
             # CKAN explains rejected queries (HTTP 400/409) in a JSON body.
             try:
-                payload = json.loads(exc.body_excerpt)
-            except ValueError:
-                raise exc from None
+                payload = load_json(exc.body_excerpt, url=exc.url, max_depth=self.client.limits.max_json_depth)
+            except (ValueError, LimitExceeded):
+                raise exc from None  # the excerpt only explains the HTTP error; without it the error stands
             if isinstance(payload, Mapping) and payload.get("success") is False:
                 detail = _ckan_error_detail(payload.get("error"))
                 raise HttpStatusError(exc.url, f"{exc.reason}; CKAN says: {detail}", status=exc.status,

@@ -15,7 +15,9 @@ Two formats are read:
 * **DCAT-AP** (or any DCAT) as JSON-LD, Turtle or RDF/XML, parsed with
   rdflib. Remote JSON-LD ``@context`` documents are fetched through the
   harvester's own HTTP client (so the address guard and size cap apply),
-  never by rdflib.
+  never by rdflib. RDF/XML that declares entities in a DOCTYPE is refused
+  before parsing (:func:`harvesters.limits.check_xml_prolog`): no entity is
+  expanded (billion laughs) and no local file read (XXE).
 
 Each dataset's ``identifier`` (``dct:identifier``, else the dataset's IRI)
 is the record identifier; distributions become resources (download URL,
@@ -42,6 +44,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from harvesters.base import BadResponse, ConfigError, HarvestError, HttpClient, HttpResponse, Record, SourceAdapter
+from harvesters.limits import check_xml_prolog
 from harvesters.util import format_from_media_type, format_from_text, format_from_url, html_to_text, modified_since
 
 __all__ = ["DcatAdapter", "HUB_FEED_PATH", "feed_url_for"]
@@ -58,6 +61,8 @@ _RDF_MEDIA_TYPES = {
     "application/n-triples": "nt",
 }
 _FORMATS = ("auto", "dcat-us", "rdf")
+#: rdflib parsers that read XML (through expat).
+_XML_FORMATS = frozenset({"xml", "application/rdf+xml", "trix", "application/trix"})
 _MAX_CONTEXTS = 10
 
 
@@ -166,6 +171,8 @@ class DcatAdapter(SourceAdapter):
     def _from_rdf(self, response: HttpResponse, text: str, rdf_format: str) -> list[dict[str, Any]]:
         import rdflib  # imported here: only RDF feeds need it
 
+        if rdf_format in _XML_FORMATS:
+            check_xml_prolog(text, where=response.url)  # no entity declarations: nothing to expand or fetch
         graph = rdflib.Graph()
         try:
             graph.parse(data=text, format=rdf_format, publicID=response.url)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harvesters.base import BadResponse, HarvestError, HttpClient, HttpResponse, HttpStatusError
+from harvesters.base import BadResponse, HarvestError, HttpClient, HttpResponse, HttpStatusError, LimitExceeded
 from harvesters.catalog_csv import NEW_TEMPLATE, CatalogCsvAdapter, read_table
 from harvesters.ckan import CkanAdapter
 from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, _is_dcat_us
@@ -92,6 +92,8 @@ def _strip(url: str) -> str:
 def _ckan_count(response: HttpResponse) -> int | None:
     try:
         payload = response.json()
+    except LimitExceeded:
+        raise
     except BadResponse:
         return None
     if isinstance(payload, dict) and payload.get("success") is True and isinstance(payload.get("result"), dict):
@@ -111,9 +113,15 @@ class _Prober:
         return ProbeResult(self.url, kind, url, {**self.base_config, **config}, count, detail)
 
     def quietly(self, func: Callable[[], ProbeResult | None]) -> ProbeResult | None:
-        """Run one candidate check; a failed request means "not this kind"."""
+        """Run one candidate check; a failed request means "not this kind".
+
+        A hostile answer (:class:`LimitExceeded`) is not a wrong guess: it
+        ends the probe, which reports it.
+        """
         try:
             return func()
+        except LimitExceeded:
+            raise
         except HarvestError as exc:
             log.debug("probe: %s", exc)
             return None
@@ -140,6 +148,8 @@ class _Prober:
     def from_json(self, response: HttpResponse) -> ProbeResult | None:
         try:
             payload = response.json()
+        except LimitExceeded:
+            raise
         except BadResponse:
             return None
         if isinstance(payload, dict) and "success" in payload and isinstance(payload.get("result"), list):
@@ -208,6 +218,12 @@ class _Prober:
         return None
 
     def run(self) -> ProbeResult:
+        try:
+            return self._run()
+        except LimitExceeded as exc:
+            return ProbeResult(self.url, "unknown", detail=f"refused: {exc}")
+
+    def _run(self) -> ProbeResult:
         found = self.from_url()
         if found:
             return found
@@ -252,5 +268,6 @@ class _Prober:
 
 def probe(url: str, client: HttpClient, *, municipality_code: str | None = None) -> ProbeResult:
     """Probe ``url``; never raises for an unreachable or unknown URL (the
-    result's kind is then ``"unknown"`` and ``detail`` says why)."""
+    result's kind is then ``"unknown"`` and ``detail`` says why, e.g.
+    ``refused: ... JSON nested deeper than 100 levels`` for a hostile answer)."""
     return _Prober(url, client, municipality_code).run()

@@ -90,6 +90,7 @@ from harvesters.base import ConfigError, FetchError, HarvestError, HttpClient, R
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import secrets
 from ckanext.hokkaido.inventory import URL_PATTERN
+from ckanext.hokkaido.limits import limits_from_config
 
 __all__ = [
     "HokkaidoHarvesterBase",
@@ -347,6 +348,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
             min_delay=float(config.get("ckanext.hokkaido.harvest.min_delay") or 0),
             max_bytes=int(config.get("ckanext.hokkaido.harvest.max_bytes") or 100 * 1024 * 1024),
+            limits=limits_from_config(),
             allow=allow,
             authorization=api_key, authorization_url=url if api_key else None,
         )

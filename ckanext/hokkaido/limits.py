@@ -1,0 +1,25 @@
+"""The limits on hostile input, as this portal configures them.
+
+One place reads ``ckanext.hokkaido.harvest.max_json_depth``,
+``.max_unpacked_bytes``, ``.max_zip_ratio`` and ``.max_zip_members`` (see
+``harvest/config_declaration.yaml``) into the :class:`harvesters.base.Limits`
+that the harvesters' HTTP client and the inventory import apply.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ckan.plugins import toolkit
+
+from harvesters.base import Limits
+
+__all__ = ["limits_from_config"]
+
+
+def limits_from_config() -> Limits:
+    """:class:`~harvesters.base.Limits` from the config (defaults where unset)."""
+    config = toolkit.config
+    return Limits(**{
+        item.name: int(config.get(f"ckanext.hokkaido.harvest.{item.name}") or item.default)
+        for item in dataclasses.fields(Limits)
+    })
