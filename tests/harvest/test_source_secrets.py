@@ -148,7 +148,8 @@ def test_no_api_output_shows_the_token(harvest, people, role, private):
     may_read = not private or role in ("editor", "sysadmin")
     outputs = []
     for action, data in (("harvest_source_show", {"id": source["id"]}), ("package_show", {"id": source["id"]}),
-                         ("package_activity_list", {"id": source["id"]})):
+                         ("package_activity_list", {"id": source["id"]}),
+                         ("package_show", {"id": source["id"], "use_default_schema": True})):
         if may_read:
             outputs.append(call_action(action, context=as_(user), **data))
         else:
@@ -164,6 +165,8 @@ def test_no_api_output_shows_the_token(harvest, people, role, private):
         assert shown_config(outputs[0]) == {"municipality_code": SAPPORO, "api_key": MASK}
         assert [shown_config(d) for d in found["results"]] == [{"municipality_code": SAPPORO, "api_key": MASK}]
         assert '\\"api_key\\": \\"********\\"' in json.dumps(outputs[2], ensure_ascii=False)  # activity data
+        extras = {e["key"]: e["value"] for e in outputs[3]["extras"]}  # the config as a plain extra
+        assert json.loads(extras["config"]) == {"municipality_code": SAPPORO, "api_key": MASK}
     else:
         assert found["results"] == [] and source["id"] not in text
     # ckanext-harvest lists sources by publisher: for anyone but a sysadmin or
