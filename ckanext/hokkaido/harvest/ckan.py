@@ -2,7 +2,8 @@
 
 Source config (JSON), besides the keys of :mod:`ckanext.hokkaido.harvest.base`
 (``force``, ``not_overwrite_fields``, ``min_listing_ratio``,
-``full_listing_every``), takes the keys of :class:`harvesters.ckan.CkanAdapter`:
+``full_listing_every``, ``api_key``: a write-only API token, see
+:mod:`ckanext.hokkaido.harvest.secrets`), takes the keys of :class:`harvesters.ckan.CkanAdapter`:
 ``municipality_code``, ``attribution`` (``{"organization": {name: code}}`` or
 ``{"name_prefix": true}``), ``fq``, ``api_path``, ``rows``, ``sort`` and
 ``dataset_url``. A source names its municipality or an attribution rule.
