@@ -10,7 +10,7 @@ rules a polite and safe harvester needs:
   times;
 * a size cap: bodies are streamed and the download stops as soon as it passes
   ``max_bytes`` (after decompression, so a gzip bomb is caught too);
-* bounds on parsing what arrived (:class:`Limits`: JSON nesting depth here,
+* bounds on parsing what arrived (:class:`Limits`: JSON values and depth here,
   ZIP/XLSX, CSV and XML in :mod:`harvesters.limits`), handed on with every
   response;
 * per-host politeness: at most ``max_parallel_per_host`` requests in flight to
@@ -765,18 +765,31 @@ class Limits:
     :ivar max_json_depth: deepest nesting of JSON arrays and objects
         (``[[[...]]]``); Python's parser would otherwise fail with a
         ``RecursionError`` near 1,000 levels.
+    :ivar max_json_values: most values in one JSON body, counted before
+        parsing by its commas and brackets (an upper bound); a value costs
+        8 to 64 bytes once parsed, so 100 MB of ``[[],[],...]`` would cost
+        2 GB. A 1,000-dataset CKAN page has some 150,000.
     :ivar max_unpacked_bytes: total size of the members of a ZIP file
         (an XLSX is one) once unpacked, as its central directory declares it.
     :ivar max_zip_ratio: largest unpacked-to-packed size ratio of one ZIP
         member bigger than 1 MiB (zip bombs pack gigabytes of zeros a
         thousand to one; spreadsheets stay well under 100).
     :ivar max_zip_members: most members in one ZIP file.
+    :ivar max_table_rows: most rows (CSV: lines) in one catalog or inventory
+        table, empty ones included (an XLSX row number far down the sheet
+        makes openpyxl produce every row before it).
+    :ivar max_table_cells: most cells in one table (CSV: fields counted by
+        their delimiters before parsing); every cell costs some 60 bytes
+        once read, so a 10 MB line of ``a,a,a,...`` would cost 300 MB.
     """
 
     max_json_depth: int = 100
+    max_json_values: int = 2_000_000
     max_unpacked_bytes: int = 64 * 1024 * 1024
     max_zip_ratio: int = 100
     max_zip_members: int = 1000
+    max_table_rows: int = 100_000
+    max_table_cells: int = 1_000_000
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -806,20 +819,25 @@ def _nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def load_json(text: str, *, url: str, max_depth: int) -> Any:
-    """``json.loads`` that refuses nesting deeper than ``max_depth`` levels.
+def load_json(text: str, *, url: str, limits: Limits) -> Any:
+    """``json.loads`` within ``limits.max_json_values`` and ``.max_json_depth``.
 
-    :raises LimitExceeded: naming ``url`` and the limit, for a document
-        nested deeper (including one deep enough to exhaust the parser's
-        recursion, such as 100,000 ``[``).
+    :raises LimitExceeded: naming ``url`` and the limit, for a document with
+        more values (checked before parsing) or nested deeper (including one
+        deep enough to exhaust the parser's recursion, like 100,000 ``[``).
     :raises ValueError: if ``text`` is not JSON.
     """
+    values = text.count(",") + text.count("[") + text.count("{") + 1  # >= the values json.loads builds
+    if values > limits.max_json_values:
+        raise LimitExceeded(url, f"JSON of up to {values:,} values (by its commas and brackets), more than the "
+                                 f"limit of {limits.max_json_values:,} (max_json_values); not read",
+                            message_ja=f"JSONの値の数が上限 ({limits.max_json_values:,}) を超えるため読み込みません")
     try:
         value = json.loads(text)
     except RecursionError as exc:
-        raise _too_deep(url, max_depth) from exc
-    if _nested_deeper_than(value, max_depth):
-        raise _too_deep(url, max_depth)
+        raise _too_deep(url, limits.max_json_depth) from exc
+    if _nested_deeper_than(value, limits.max_json_depth):
+        raise _too_deep(url, limits.max_json_depth)
     return value
 
 
@@ -859,14 +877,15 @@ class HttpResponse:
 
         :raises BadResponse: if the body is empty, an HTML page or not JSON;
             the message says which and quotes the start of the body.
-        :raises LimitExceeded: if it nests deeper than ``limits.max_json_depth``.
+        :raises LimitExceeded: if it has more values than ``limits.max_json_values``
+            or nests deeper than ``limits.max_json_depth``.
         """
         if not self.content.strip():
             raise BadResponse(self.url, "empty body where JSON was expected",
                               message_ja="応答が空です (JSONを期待していました)")
         text = self.text().text
         try:
-            return load_json(text, url=self.url, max_depth=self.limits.max_json_depth)
+            return load_json(text, url=self.url, limits=self.limits)
         except ValueError as exc:
             start = text.lstrip()[:200]
             if start.lower().startswith("<!doctype html") or "<html" in start.lower():

@@ -26,7 +26,8 @@ URL are reported by their line number in ``problems`` (level ``error``) and
 skipped; the other rows still import. Hostile files are refused whole, with
 the place named: an XLSX that would unpack past the ZIP limits or declares
 XML entities (:func:`harvesters.limits.check_zip`, checked before unpacking),
-a CSV field longer than the ``csv`` module's limit (131,072 characters).
+a CSV field longer than the ``csv`` module's limit (131,072 characters), a
+table with more rows or cells than ``max_table_rows``/``max_table_cells``.
 
 Record identifiers: ``<code>/<データセット_ID>`` (new template) and
 ``<code>/<NO>`` (old template; the URL when ``NO`` is empty).
@@ -51,7 +52,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from harvesters.base import BadResponse, DecodedText, HttpClient, HttpResponse, LimitExceeded, Record, SourceAdapter
-from harvesters.limits import check_zip, csv_field_limit, csv_field_limit_error
+from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
 from harvesters.municipalities import is_hokkaido_code, normalize_code
 from harvesters.util import format_from_text, format_from_url, is_http_url, modified_since, parse_date
 
@@ -200,14 +201,29 @@ def _xlsx_rows(response: HttpResponse, sheet: str | None) -> list[tuple[int, lis
         names = [sheet] if sheet else workbook.sheetnames
         if sheet and sheet not in workbook.sheetnames:
             raise BadResponse(response.url, f"no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
+        budget = TableBudget(response.limits, where=response.url)
         for name in names:
-            rows = [(number, [_cell(v) for v in values])
-                    for number, values in enumerate(workbook[name].iter_rows(values_only=True), start=1)]
+            rows = _sheet_rows(workbook[name], budget)
             if _find_header(rows) is not None:
                 return rows
         return rows if names else []
     finally:
         workbook.close()
+
+
+def _sheet_rows(worksheet: Any, budget: TableBudget) -> list[tuple[int, list[Any]]]:
+    """The rows of a read-only worksheet, counted in ``budget``.
+
+    The sheet's declared dimension is ignored: openpyxl would pad every row
+    to its width and add rows down to its height, so ``A1:XFD1048576`` in
+    a 4 KB file would make 17 billion cells. Only the cells present count.
+    """
+    worksheet.reset_dimensions()
+    rows = []
+    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+        budget.add(number, max(1, len(values)))
+        rows.append((number, [_cell(v) for v in values]))
+    return rows
 
 
 def _csv_rows(response: HttpResponse, notes: list[str]) -> tuple[list[tuple[int, list[Any] | None]], bool]:
@@ -227,7 +243,8 @@ def _csv_rows(response: HttpResponse, notes: list[str]) -> tuple[list[tuple[int,
                           message_ja="CSVではなくHTMLページが返されました")
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    budget = TableBudget(response.limits, where=response.url, unit="line")
+    reader = csv.reader(csv_lines(text, delimiter=delimiter, budget=budget), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[Any] | None]] = []
     first_line = 1
     while True:

@@ -177,7 +177,7 @@ class CkanAdapter(SourceAdapter):
         except HttpStatusError as exc:
             # CKAN explains rejected queries (HTTP 400/409) in a JSON body.
             try:
-                payload = load_json(exc.body_excerpt, url=exc.url, max_depth=self.client.limits.max_json_depth)
+                payload = load_json(exc.body_excerpt, url=exc.url, limits=self.client.limits)
             except (ValueError, LimitExceeded):
                 raise exc from None  # the excerpt only explains the HTTP error; without it the error stands
             if isinstance(payload, Mapping) and payload.get("success") is False:

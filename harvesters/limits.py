@@ -13,8 +13,11 @@ or file, ZIP member, line) and the limit:
 * :func:`check_xml_prolog` refuses an XML document whose DOCTYPE declares
   entities (billion laughs, quadratic blow-up, external entities reading
   local files): a DCAT feed or a spreadsheet part has no use for them;
-* :func:`csv_field_limit_error` turns the ``csv`` module's field-size error
-  into a message with the line and the limit.
+* :func:`csv_field_limit_error` tells the ``csv`` module's field-size error
+  apart, so that callers can name the line and the limit;
+* :class:`TableBudget` and :func:`csv_lines` bound the rows and cells of a
+  catalog or inventory table while it is read (a CSV line's cells are
+  counted by its delimiters before the ``csv`` module builds them).
 
 This module must never import ``ckan`` or ``ckanext``; the inventory import
 of :mod:`ckanext.hokkaido` uses it too.
@@ -23,21 +26,24 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import struct
 import xml.parsers.expat
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from harvesters.base import BadResponse, LimitExceeded, Limits
 
 __all__ = [
     "RATIO_FLOOR",
+    "TableBudget",
     "check_xml_prolog",
     "check_zip",
     "csv_field_limit",
     "csv_field_limit_error",
+    "csv_lines",
 ]
 
 RATIO_FLOOR = 1024 * 1024
@@ -254,3 +260,67 @@ def csv_field_limit_error(exc: csv.Error) -> bool:
     The module gives no other way to tell its errors apart than the message.
     """
     return "field larger than field limit" in str(exc)
+
+
+# ---------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------
+
+class TableBudget:
+    """Counts the rows and cells of a table as they are read.
+
+    :param limits: ``max_table_rows`` and ``max_table_cells`` apply.
+    :param where: the URL or file, for messages.
+    :param unit: what a row is called in messages (``"line"``, ``"row"``).
+    """
+
+    def __init__(self, limits: Limits, *, where: str, unit: str = "row") -> None:
+        self.limits = limits
+        self.where = where
+        self.unit = unit
+        self.rows = 0
+        self.cells = 0
+
+    def add(self, number: int, cells: int) -> None:
+        """Count row ``number`` (1-based, for messages) with ``cells`` cells.
+
+        :raises LimitExceeded: once the table has more rows or cells than
+            allowed; nothing of it is used.
+        """
+        self.rows += 1
+        self.cells += cells
+        if self.rows > self.limits.max_table_rows:
+            raise LimitExceeded(
+                self.where,
+                f"{self.unit} {number}: more than {self.limits.max_table_rows:,} {self.unit}s "
+                "(max_table_rows); the file is not read",
+                message_ja=f"行数が上限 ({self.limits.max_table_rows:,}) を超えるため読み込みません",
+            )
+        if self.cells > self.limits.max_table_cells:
+            raise LimitExceeded(
+                self.where,
+                f"{self.unit} {number}: more than {self.limits.max_table_cells:,} cells in the file "
+                "(max_table_cells); the file is not read",
+                message_ja=f"セルの数が上限 ({self.limits.max_table_cells:,}) を超えるため読み込みません "
+                           f"({number}行目)",
+            )
+
+
+#: A physical line as ``io.StringIO(text, newline="")`` gives it: ended by
+#: CRLF, CR or LF (kept), or the rest of the text.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def csv_lines(text: str, *, delimiter: str, budget: TableBudget) -> Iterator[str]:
+    """The physical lines of ``text`` for :func:`csv.reader`, each counted
+    in ``budget`` (its delimiters plus one, as cells) before the reader
+    sees it.
+
+    A delimiter inside a quoted field counts too: the bound is on what the
+    reader could build. Unlike ``io.StringIO(text)``, which keeps a copy of
+    the text at four bytes a character, this holds one line at a time.
+    """
+    for number, match in enumerate(_LINE.finditer(text), start=1):
+        line = match.group()
+        budget.add(number, line.count(delimiter) + 1)
+        yield line

@@ -8,13 +8,15 @@ Bad input tried here (builders in ``tests/harvesters/hostile.py``):
   CKAN, SHIRASAGI (listing and one package_show), a DCAT-US feed and a
   remote JSON-LD context; JSON one level past ``max_json_depth``; a CKAN
   error body nested deep;
-* JSON bigger than ``max_bytes``, streamed, from each JSON adapter;
+* JSON bigger than ``max_bytes``, streamed, from each JSON adapter; JSON of
+  two million tiny values (``[[],[],...]``);
 * XLSX catalogs: a zip bomb (~1,000:1), members unpacking past
   ``max_unpacked_bytes`` at a harmless ratio, 1,001 members, a directory
-  that understates a member's size, a sheet that declares an XML entity;
+  that understates a member's size, a sheet that declares an XML entity, a
+  sheet declaring the dimension A1:XFD1048576 with a cell on the last row;
 * a web page linking to zip bombs (they must be recorded, never fetched);
-* CSV catalogs with a 10 MB field, quoted and unquoted, and an over-long
-  quoted field hiding a fake row;
+* CSV catalogs with a 10 MB field, quoted and unquoted, an over-long quoted
+  field hiding a fake row, lines of thousands of tiny cells, too many lines;
 * RDF/XML DCAT feeds with billion laughs, quadratic blow-up, an external
   entity reading /etc/passwd (XXE) and an external parameter entity; a
   Turtle feed nested 100,000 blank nodes deep.
@@ -157,6 +159,17 @@ def test_probe_reports_deep_json_instead_of_guessing(portal, client):
     assert result.detail.startswith(f"refused: {url}: {DEEP}")
 
 
+def test_json_of_two_million_tiny_values_is_refused_before_parsing(portal, client):
+    # Bad input: a 3 MB DCAT-US feed whose dataset list is 1,000,001 empty arrays
+    # ("[[],[],...]": 2,000,004 values by commas and brackets; 100 MB of it would parse into 2 GB).
+    body = b'{"dataset": [' + b"[]," * 1_000_000 + b"[]]}"
+    url = serve_bytes(portal, HUB_FEED_PATH, body, "application/json")
+    with pytest.raises(LimitExceeded) as caught:
+        list(DcatAdapter(portal.url, {}, client).records())
+    assert str(caught.value) == (f"{url}: JSON of up to 2,000,004 values (by its commas and brackets), more than "
+                                 "the limit of 2,000,000 (max_json_values); not read")
+
+
 # -- JSON larger than max_bytes ---------------------------------------------------------
 
 def _endless_json(prefix: bytes):
@@ -261,6 +274,27 @@ def test_xlsx_sheet_declaring_an_entity_is_refused(portal, client):
     assert str(caught.value).startswith(url)
 
 
+def test_xlsx_declaring_a_huge_dimension_is_refused_by_its_rows(portal, client):
+    # Bad input: a 4 KB catalog whose sheet declares the dimension A1:XFD1048576 and has a
+    # cell on row 1,048,576: openpyxl would pad every row to 16,384 cells and produce every
+    # row down to the last (17 billion cells).
+    sheet = hostile.catalog_sheet_xml().replace(
+        b"<sheetData>", b'<dimension ref="A1:XFD1048576"/><sheetData>').replace(
+        b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    url = serve_bytes(portal, "/catalog.xlsx", hostile.xlsx_with_sheet(sheet))
+    with pytest.raises(LimitExceeded) as caught:
+        list(CatalogCsvAdapter(url, {}, client).records())
+    assert str(caught.value) == f"{url}: row 100001: more than 100,000 rows (max_table_rows); the file is not read"
+
+
+def test_xlsx_within_the_limits_reads_only_the_cells_present(portal, client):
+    # Bad input: the same sheet declaring A1:XFD3 (rows padded to 16,384 cells), but no far row.
+    sheet = hostile.catalog_sheet_xml().replace(b"<sheetData>", b'<dimension ref="A1:XFD3"/><sheetData>')
+    url = serve_bytes(portal, "/catalog.xlsx", hostile.xlsx_with_sheet(sheet))
+    [record] = CatalogCsvAdapter(url, {}, client).records()
+    assert (record.identifier, record.title) == ("011002/jinko", "人口")
+
+
 def test_probe_reports_a_zip_bomb(portal, client, small_bomb):
     # Bad input: the probed URL is the zip bomb catalog.
     url = serve_bytes(portal, "/opendata/catalog.xlsx", small_bomb)
@@ -316,6 +350,28 @@ def test_over_long_quoted_field_cannot_smuggle_a_row(portal, client):
     with pytest.raises(LimitExceeded, match="line 3: a field is longer than 131,072 characters"):
         records.extend(adapter.records())
     assert records == []
+
+
+def test_csv_lines_of_many_tiny_cells_refuse_the_file_before_parsing(portal, client):
+    # Bad input: a 6 MB catalog whose rows each carry 2,000 extra cells "ab" (a 10 MB line
+    # like that parses into 300 MB); the cells are counted by delimiters before parsing.
+    line = "011002,x,t,https://www.city.example.jp/a.csv," + "ab," * 2000 + "\r\n"
+    body = (hostile.csv_text([hostile.CATALOG_HEADER]) + line * 1000).encode()
+    url = serve_bytes(portal, "/catalog.csv", body, "text/csv")
+    with pytest.raises(LimitExceeded) as caught:
+        list(CatalogCsvAdapter(url, {}, client).records())
+    assert str(caught.value) == (f"{url}: line 500: more than 1,000,000 cells in the file (max_table_cells); "
+                                 "the file is not read")
+
+
+def test_csv_of_too_many_lines_is_refused(portal, make_client):
+    # Bad input: a catalog of 11 lines read with max_table_rows 10 (by default 100,000: each
+    # row becomes a dict of every column, about 1 KB).
+    body = hostile.csv_text([hostile.CATALOG_HEADER] + [hostile.CATALOG_ROWS[0]] * 10).encode()
+    url = serve_bytes(portal, "/catalog.csv", body, "text/csv")
+    client = make_client(limits=Limits(max_table_rows=10))
+    with pytest.raises(LimitExceeded, match=r"line 11: more than 10 lines \(max_table_rows\)"):
+        list(CatalogCsvAdapter(url, {}, client).records())
 
 
 # -- XML entities in RDF/XML -----------------------------------------------------------------
@@ -378,4 +434,5 @@ def test_limits_must_be_positive():
     with pytest.raises(ValueError, match="max_zip_ratio must be a positive integer, not '100'"):
         Limits(max_zip_ratio="100")  # type: ignore[arg-type]
     assert json.loads(json.dumps(Limits().__dict__)) == {
-        "max_json_depth": 100, "max_unpacked_bytes": 64 * MB, "max_zip_ratio": 100, "max_zip_members": 1000}
+        "max_json_depth": 100, "max_json_values": 2_000_000, "max_unpacked_bytes": 64 * MB, "max_zip_ratio": 100,
+        "max_zip_members": 1000, "max_table_rows": 100_000, "max_table_cells": 1_000_000}
