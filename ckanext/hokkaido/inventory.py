@@ -13,6 +13,9 @@ Decisions worth knowing:
   charset_normalizer choose among the Japanese legacy encodings, and the
   choice is reported. ``--encoding`` overrides all of it.
 * **Row numbers** are spreadsheet rows: the header is row 1.
+* **Hostile files** are refused whole before they cost memory: larger than
+  :data:`MAX_FILE_BYTES`, a zip bomb as XLSX, a CSV cell over 131,072
+  characters, too many rows or cells (see :func:`read_table`).
 * **Formula safety**: a cell that starts with ``= + - @``, a tab or a CR is
   written to CSV behind a single quote (Excel's text prefix) and as an
   explicit text cell to XLSX; the quote is removed again on import, so the
@@ -28,9 +31,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from harvesters.base import HarvestError, Limits
+from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
+
 from ckanext.hokkaido import registry
 
 PREFECTURE_CODE = registry.PREFECTURE_CODE
+
+#: Largest inventory file read, in bytes; the real one (about 1,000 rows)
+#: is well under 1 MB.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 
 #: (dataset field, printed header) in the inventory's column order
 COLUMNS: list[tuple[str, str]] = [
@@ -185,14 +195,30 @@ def detect_encoding(data: bytes) -> str:
     return "cp932" if encoding in ("shift_jis", "cp932") else encoding
 
 
-def read_table(path: str, encoding: Optional[str] = None) -> Table:
-    """Read a CSV or XLSX file into a header and rows of strings."""
+def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Limits] = None,
+               max_bytes: int = MAX_FILE_BYTES) -> Table:
+    """Read a CSV or XLSX file into a header and rows of strings.
+
+    Hostile files are refused whole, naming the file and the place: one
+    larger than ``max_bytes``, an XLSX that would unpack past ``limits``
+    or declares XML entities (checked before anything is unpacked), a CSV
+    cell longer than the ``csv`` module's field limit (131,072 characters),
+    more rows or cells than ``limits`` allow (:class:`harvesters.base.Limits`,
+    its defaults if not given).
+    """
     import pandas as pd
 
+    limits = limits or Limits()
     if not os.path.isfile(path):
         raise InventoryFileError(f"{path}: ファイルがありません / no such file")
+    size = os.path.getsize(path)
+    if size > max_bytes:
+        raise InventoryFileError(
+            f"{path}: ファイルが大きすぎます（{size:,} バイト、上限 {max_bytes:,} バイト） / "
+            f"the file is {size:,} bytes, more than the limit of {max_bytes:,}")
     ext = os.path.splitext(path)[1].lower()
     if ext in (".xlsx", ".xlsm", ".xls"):
+        _check_xlsx(path, limits)
         try:
             frame = pd.read_excel(path, header=None, dtype=str,
                                   keep_default_na=False, sheet_name=0)
@@ -214,7 +240,7 @@ def read_table(path: str, encoding: Optional[str] = None) -> Table:
             raise InventoryFileError(
                 f"{path}: {used} として読めません / cannot decode as {used}: "
                 f"{e}") from e
-        width = max((len(r) for r in csv.reader(io.StringIO(text))), default=0)
+        width = _csv_width(text, path, limits)
         if width == 0:
             raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
         try:
@@ -231,6 +257,62 @@ def read_table(path: str, encoding: Optional[str] = None) -> Table:
         raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
     return Table(header=cells[0], rows=cells[1:], encoding=used,
                  file_format=file_format)
+
+
+def _check_xlsx(path: str, limits: Limits) -> None:
+    """Refuse a hostile XLSX before pandas reads it: a zip bomb (checked
+    before anything is unpacked), then too many rows or cells, counted the
+    way pandas will produce them (the declared dimension ignored, every
+    row up to the last one present). An .xls file, no ZIP, is left to pandas."""
+    from openpyxl import load_workbook
+
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            return
+        try:
+            check_zip(f, where=path, limits=limits)
+        except HarvestError as e:
+            raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds
+        raise InventoryFileError(
+            f"{path}: Excelファイルとして読めません / cannot read as Excel: {e}") from e
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        budget = TableBudget(limits, where=path)
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            budget.add(number, max(1, len(values)))
+    except HarvestError as e:
+        raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
+    finally:
+        workbook.close()
+
+
+def _csv_width(text: str, path: str, limits: Limits) -> int:
+    """The most cells in a row. Refuses the file at a cell over the csv
+    module's limit (a quoted cell may span lines, so the rows after it
+    cannot be told apart safely) and past ``max_table_rows``/``_cells``
+    (counted by delimiters before the csv module builds the cells)."""
+    budget = TableBudget(limits, where=path, unit="line")
+    reader = csv.reader(csv_lines(text, delimiter=",", budget=budget))
+    width, row = 0, 0
+    try:
+        for row, cells in enumerate(reader, start=1):
+            width = max(width, len(cells))
+    except HarvestError as e:
+        raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
+    except csv.Error as e:
+        where = f"{row + 1}行目 / row {row + 1} (line {reader.line_num})"
+        if csv_field_limit_error(e):
+            limit = csv_field_limit()
+            raise InventoryFileError(
+                f"{path}: {where}: セルが長すぎます（{limit:,}文字超）。ファイル全体を読み込みません / "
+                f"a cell is longer than {limit:,} characters (the CSV field limit); "
+                "nothing in the file is imported") from e
+        raise InventoryFileError(f"{path}: {where}: CSVとして読めません / cannot parse as CSV: {e}") from e
+    return width
 
 
 def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:

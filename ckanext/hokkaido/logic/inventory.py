@@ -23,6 +23,7 @@ from ckan.lib import search
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import inventory, registry
+from ckanext.hokkaido.limits import limits_from_config
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def import_inventory(path: str, user: str, dry_run: bool = False,
     Raises :class:`inventory.InventoryFileError` when the file cannot be
     read at all; row problems are collected in the report instead.
     """
-    parsed = inventory.parse(inventory.read_table(path, encoding=encoding))
+    parsed = inventory.parse(inventory.read_table(path, encoding=encoding, limits=limits_from_config()))
     report = ImportReport(rejected=list(parsed.errors),
                           unknown_columns=parsed.unknown_columns,
                           encoding=parsed.encoding,
