@@ -24,6 +24,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import openpyxl
 
@@ -84,29 +85,42 @@ _DIRECTORY_ENTRY = struct.Struct("<4s6H3L5H2L")
 _END_RECORD = struct.Struct("<4s4H2LH")
 
 
-def _write_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> None:
+def _write_zip(out: BinaryIO, members: list[tuple[str, bytes, int, int]]) -> None:
     """A ZIP of deflated members given as ``(name, deflated, crc, size)``."""
     directory = b""
-    with open(path, "wb") as out:
-        for name, deflated, crc, size in members:
-            offset = out.tell()
-            encoded = name.encode()
-            out.write(_LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(deflated), size, len(encoded), 0))
-            out.write(encoded + deflated)
-            directory += _DIRECTORY_ENTRY.pack(b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(deflated), size,
-                                               len(encoded), 0, 0, 0, 0, 0, offset) + encoded
-        start = out.tell()
-        out.write(directory)
-        out.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), start, 0))
+    for name, deflated, crc, size in members:
+        offset = out.tell()
+        encoded = name.encode()
+        out.write(_LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(deflated), size, len(encoded), 0))
+        out.write(encoded + deflated)
+        directory += _DIRECTORY_ENTRY.pack(b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(deflated), size,
+                                           len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+    start = out.tell()
+    out.write(directory)
+    out.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), start, 0))
 
 
 def write_zip_bomb_xlsx(path: Path, unpacked: int = GB) -> Path:
+    """:func:`xlsx_bomb` written to ``path``."""
+    with open(path, "wb") as out:
+        xlsx_bomb(out, unpacked)
+    return path
+
+
+def xlsx_bomb_bytes(unpacked: int) -> bytes:
+    """:func:`xlsx_bomb` as bytes."""
+    buffer = io.BytesIO()
+    xlsx_bomb(buffer, unpacked)
+    return buffer.getvalue()
+
+
+def xlsx_bomb(out: BinaryIO, unpacked: int = GB) -> None:
     """An XLSX catalog whose sheet holds a cell of ``unpacked`` ``0`` characters.
 
-    The file is about 1 MB (1,000:1) and made in about a second, without
-    ever holding the unpacked sheet: one MiB of zeros is compressed once and
-    its blocks repeated. The ZIP is well-formed (sizes and CRCs right), so a
-    reader without limits would unpack all of it.
+    1 GiB packs into about 1 MB (1,000:1), made in a fraction of a second
+    without ever holding the unpacked sheet: one MiB of zeros is compressed
+    once and its blocks repeated. The ZIP is well-formed (sizes and CRCs
+    right), so a reader without limits would unpack all of it.
     """
     source, sheet = _catalog_with_mark()
     chunk = b"0" * MB
@@ -122,8 +136,7 @@ def write_zip_bomb_xlsx(path: Path, unpacked: int = GB) -> Path:
             crc = zlib.crc32(chunk, crc)
         stream = _flushed(before) + _flushed(chunk) * (unpacked // MB) + _flushed(after, final=True)
         members.append((sheet, stream, zlib.crc32(after, crc), len(before) + unpacked // MB * MB + len(after)))
-    _write_zip(path, members)
-    return path
+    _write_zip(out, members)
 
 
 def xlsx_with_sheet(sheet_xml: bytes) -> bytes:
@@ -203,7 +216,7 @@ def billion_laughs() -> str:
     return rdf_feed(f"<!DOCTYPE rdf:RDF [\n{chr(10).join(entities)}\n]>", "&lol10;")
 
 
-def quadratic_blowup(entity_chars: int = MB, references: int = 90) -> str:
+def quadratic_blowup(entity_chars: int = 3 * MB, references: int = 90) -> str:
     """One ``entity_chars`` entity referenced ``references`` times: under
     expat's 100:1 amplification limit, so expat alone lets it expand."""
     return rdf_feed(f'<!DOCTYPE rdf:RDF [<!ENTITY big "{"a" * entity_chars}">]>', "&big;" * references)

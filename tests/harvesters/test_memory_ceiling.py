@@ -18,8 +18,8 @@ Bad input tried:
   last row;
 * a CSV catalog with a 10 MB field, quoted and unquoted;
 * a 99 MB CSV catalog of 1,000-cell lines of ``ab`` (``max_table_cells``);
-* RDF/XML feeds with billion laughs, quadratic blow-up (a 1 MB entity used
-  90 times: 90 MB once expanded, under expat's own amplification limit) and
+* RDF/XML feeds with billion laughs, quadratic blow-up (a 3 MB entity used
+  90 times: 270 MB once expanded, under expat's own amplification limit) and
   an external entity reading /etc/passwd.
 
 The ceiling, 512 MB, is what the default limits allow a refused body to
@@ -30,8 +30,8 @@ the development machine (Python 3.11, 64-bit Linux), peak RSS: an ordinary
 catalog 29 MB; deep JSON, the zip bomb, the XLSX dimension, the XML
 attacks, the 10 MB CSV fields 29-70 MB; the endless feed 129 MB; the 99 MB
 ``[[],...]`` 227 MB; the 99 MB CSV of tiny cells 395 MB. Before the limits,
-the zip bomb took 5.9 GB, 94 MB of tiny CSV cells 2.9 GB, the quadratic
-blow-up 300 MB for a 1 MB feed, and the XLSX dimension never finished.
+the zip bomb took 5.9 GB, 94 MB of tiny CSV cells 2.9 GB, the 3 MB
+quadratic blow-up 1.4 GB, and the XLSX dimension never finished.
 """
 from __future__ import annotations
 
