@@ -38,6 +38,7 @@ from ckanext.hokkaido.harvest import commands, nightly
 from tests.harvest.conftest import FAST_HARVEST
 from tests.harvest.source_ckan import free_port
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
+from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
 from tests.harvesters.portal_server import PortalServer, text_response
 
 pytestmark = [
@@ -357,9 +358,38 @@ def test_time_limit(cli, harvest, portals):
     assert line.startswith("FAILED slow-portal")
     (job,) = jobs_of(slow_source)
     assert job.status == "Finished"
-    assert any("time limit of 1 s exceeded" in m and "時間制限" in m for m in gather_errors(job))
-    assert harvest.datasets(slow_source) == {}
+    (message,) = gather_errors(job)
+    assert "time limit reached" in message and "時間制限" in message and "no dataset is withdrawn" in message
+    assert harvest.datasets(slow_source) == {}  # nothing was read within the limit
     assert len(harvest.datasets(fast_source)) == 2
+    no_job_unfinished()
+
+
+@pytest.mark.ckan_config("ckanext.hokkaido.harvest.source_time_limit", 2)
+def test_records_read_before_the_time_limit_are_imported(cli, harvest, portals):
+    # Bad input: a HARP (SHIRASAGI) portal that answers each package_show in
+    # 0.5 s, 10 datasets, while a source gets 2 s of reading: the night must
+    # still import what it read (else a big portal never gets in).
+    server = portals()
+    niseko = [make_package(i, ["ニセコ町"]) for i in range(10)]
+    fake = FakeShirasagi(niseko).install(server)
+    server.route(fake.show_path, lambda request: dataclasses.replace(fake.package_show(request), delay=0.5))
+    source = toolkit.get_action("harvest_source_create")(harvest.context(), {
+        "name": "slow-harp", "title": "HARP", "url": server.url + "/opendata/",
+        "source_type": "hokkaido_shirasagi", "frequency": "MANUAL", "config": "{}",
+        "owner_org": harvest.owner["id"]})
+
+    result = run(cli, "--source", "slow-harp")
+
+    assert result.exit_code == 1, result.all_output
+    (job,) = jobs_of(source)
+    (message,) = gather_errors(job)
+    read = int(re.search(r"(\d+) records read are imported", message).group(1))
+    assert 1 <= read < 10, message
+    assert "時間制限" in message
+    assert len(harvest.datasets(source)) == read
+    assert f"created {read}" in result.stdout
+    assert "not imported" not in result.all_output  # no second, contradicting message
     no_job_unfinished()
 
 
@@ -481,6 +511,46 @@ def test_sources_run_in_parallel_up_to_the_worker_count(cli, harvest, portals):
         server.wait_idle()
     (a_first, a_last), (b_first, b_last) = spans()
     assert a_last <= b_first or b_last <= a_first  # one after the other
+
+
+def test_sources_on_one_host_share_its_request_spacing(cli, harvest, portals, monkeypatch):
+    # Bad input: two sources on one portal (a shared portal such as BODIK
+    # serving two municipalities) run by two workers at once: together they
+    # must still leave min_delay between the starts of two requests.
+    monkeypatch.setitem(toolkit.config, "ckanext.hokkaido.harvest.min_delay", 0.5)  # over FAST_HARVEST's 0
+    server = portals(3)
+    for code in (SAPPORO, HAKODATE):
+        make_source(harvest, server.url, code)
+
+    result = run(cli, "--all", "--force")
+    # both read the same datasets at the same time: only one source creates
+    # them, the other's are duplicates (exit 1)
+    assert result.exit_code == 1 and "duplicate of" in result.stderr, result.all_output
+    assert model.Session.query(model.Package).filter(model.Package.type == "dataset").count() == 3
+    server.wait_idle()
+    starts = sorted(r.started for r in server.requests)
+    assert len(starts) >= 4
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert min(gaps) >= 0.45, gaps
+
+
+def test_two_sources_importing_the_same_datasets_at_once_create_each_once(cli, harvest, portals):
+    # Bad input: two sources of one shared portal, attributing the same 30
+    # datasets to two municipalities, imported by two workers at the same
+    # moment: the duplicate rule must hold across threads.
+    server = portals(30)
+    for code in (SAPPORO, HAKODATE):
+        make_source(harvest, server.url, code)
+
+    result = run(cli, "--all", "--force")
+
+    # which source keeps which dataset depends on timing; that each is kept once does not
+    assert result.exit_code in (nightly.EXIT_OK, nightly.EXIT_FAILED), result.all_output
+    model.Session.rollback()
+    datasets = model.Session.query(model.Package).filter(model.Package.type == "dataset") \
+        .filter(model.Package.state == "active").all()
+    assert len(datasets) == 30, sorted(d.name for d in datasets)
+    assert "datasets: found 60, created 30, updated 0, unchanged 0, deleted 0, errored 30" in result.stdout
 
 
 def test_crash_exits_4_and_leaves_no_job_running(cli, harvest, portals, caplog, monkeypatch):

@@ -63,6 +63,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -85,7 +86,8 @@ from ckanext.harvest.model import (
 )
 
 from harvesters import adapter_class
-from harvesters.base import ConfigError, FetchError, HarvestError, HttpClient, Record, SourceAdapter
+from harvesters.base import (ConfigError, FetchError, HarvestError, HostThrottle, HttpClient, Record,
+                             SourceAdapter)
 
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import secrets
@@ -130,6 +132,22 @@ class TimeLimitExceeded(FetchError):
     """The run's time limit for this source passed before a request."""
 
     default_message_ja = "時間制限を超えたため収集を中断しました"
+
+
+_throttles: dict[float, HostThrottle] = {}
+_throttles_lock = threading.Lock()
+
+
+def shared_throttle(min_delay: float) -> HostThrottle:
+    """The process's per-host throttle: the sources running at once share
+    it, so the portals that serve many municipalities (BODIK, HARP) see at
+    most 2 requests in flight and ``min_delay`` seconds between two starts,
+    whatever the number of their sources and workers."""
+    with _throttles_lock:
+        throttle = _throttles.get(min_delay)
+        if throttle is None:
+            throttle = _throttles[min_delay] = HostThrottle(2, min_delay)
+        return throttle
 
 
 class _DeadlineClient(HttpClient):
@@ -275,6 +293,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
             config = json.loads(config_str) if config_str and config_str.strip() else {}
         except ValueError as exc:
             raise SourceConfigError(f"設定がJSONとして読めません (config is not valid JSON: {exc})") from exc
+        except RecursionError as exc:
+            raise SourceConfigError("設定のJSONの入れ子が深すぎます (config is nested too deeply)") from exc
         if not isinstance(config, dict):
             raise SourceConfigError("設定はJSONオブジェクト {…} で指定してください (config must be a JSON object)")
 
@@ -346,7 +366,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             portal_url=config.get("ckan.site_url") or None,
             read_timeout=float(config.get("ckanext.hokkaido.harvest.timeout") or 30),
             max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
-            min_delay=float(config.get("ckanext.hokkaido.harvest.min_delay") or 0),
+            throttle=shared_throttle(float(config.get("ckanext.hokkaido.harvest.min_delay") or 0)),
             max_bytes=int(config.get("ckanext.hokkaido.harvest.max_bytes") or 100 * 1024 * 1024),
             limits=limits_from_config(),
             allow=allow,
@@ -638,6 +658,17 @@ class HokkaidoHarvesterBase(HarvesterBase):
     def _ever_harvested(package_id: str) -> bool:
         return model.Session.query(HarvestObject.id).filter(HarvestObject.package_id == package_id).first() is not None
 
+    @staticmethod
+    def _lock_remote_dataset(portal: str, record: Record) -> None:
+        """Hold PostgreSQL advisory locks on the record's identity (portal and
+        identifier, source URL) until the next commit, so that two sources
+        importing the same remote dataset at the same moment (the nightly run's
+        workers) see each other and only the first creates it."""
+        keys = {f"{portal}\n{record.identifier}", record.source_url or ""} - {""}
+        for key in sorted(keys):
+            model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                                  {"key": "hokkaido-harvest\n" + key})
+
     def _check_not_duplicate(self, package: model.Package | None, source: HarvestSource,
                              record: Record) -> None:
         """Raise :class:`RecordError` when another source keeps this dataset."""
@@ -777,9 +808,10 @@ class HokkaidoHarvesterBase(HarvesterBase):
         if package is None:
             package = model.Package.by_name(name)
             previous = None
+        owner_org = self._organization(code)  # may commit: before the locks
+        self._lock_remote_dataset(portal_key(source.url), record)
         self._check_not_duplicate(package, source, record)
 
-        owner_org = self._organization(code)
         fields = self.dataset_fields(record)
         context = {**self._context(), "return_id_only": True}  # nothing here reads the result
         if package is None:

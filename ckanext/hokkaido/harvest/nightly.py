@@ -21,9 +21,11 @@
    Datasets are sent to the search index once each, in batches, rather
    than at every commit (:mod:`ckanext.hokkaido.harvest.indexing`).
 4. gives each source at most ``ckanext.hokkaido.harvest.source_time_limit``
-   seconds: no request is started and no record imported after that; the
-   records not imported are discarded, the job is finished with the gather
-   error "time limit" and the run carries on.
+   seconds of reading: no request is started after that. The records read
+   in time are imported (no request needed), within as long again; records
+   still not imported then are discarded and gathered again next time. The
+   job gets the gather error "time limit", nothing is withdrawn, and the
+   run carries on.
 5. finishes every job it started, whatever happened, takes the day's
    publishing snapshot (:func:`ckanext.hokkaido.tracker.take_snapshot`)
    and returns a :class:`RunReport` whose :meth:`RunReport.text` is the
@@ -548,8 +550,13 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                 job.status = "Running"
                 job.save()
                 ids = queue.gather_stage(harvester, job) or []
+                # the limit stops the reading; what was read in time is imported,
+                # within as long again (no request is made while importing)
+                read_timed_out = deadline is not None and time.monotonic() > deadline and any(
+                    "time limit reached" in (e.message or "") for e in job.gather_errors)
+                import_deadline = time.monotonic() + time_limit if time_limit else None
                 for done, object_id in enumerate(ids, start=1):
-                    if deadline is not None and time.monotonic() > deadline:
+                    if import_deadline is not None and time.monotonic() > import_deadline:
                         timed_out = True
                         break
                     queue.fetch_and_import_stages(harvester, HarvestObject.get(object_id))
@@ -560,17 +567,15 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                     indexing.flush()
                 except indexing.IndexingFailed as exc:
                     index_error = str(exc)
-                timed_out = timed_out or (deadline is not None and time.monotonic() > deadline
-                                          and any("time limit reached" in (e.message or "")
-                                                  for e in job.gather_errors))
                 if timed_out:
                     discarded = _discard_unprocessed(job.id)
                     _finish(job, f"時間制限 {time_limit:g} 秒を超えたため中断しました。取り込まなかった "
                                  f"{discarded} 件は次回再収集し、削除は行いません (time limit of "
                                  f"{time_limit:g} s exceeded; {discarded} records not imported, "
                                  f"no dataset withdrawn)")
-                else:
+                else:  # a read stopped by the limit already has its gather error
                     _finish(job, index_error)
+                timed_out = timed_out or read_timed_out
             except Exception as exc:
                 log.exception("harvest job %s (%s) failed", job_id, label)
                 model.Session.rollback()
