@@ -67,8 +67,8 @@ def note(entity: Any) -> None:
 def flush() -> int:
     """Index every noted dataset once and commit Solr; how many were sent.
 
-    :raises IndexingFailed: naming the dataset Solr refused; the datasets
-        not indexed stay noted.
+    :raises IndexingFailed: naming the dataset Solr refused (or the
+        commit); the datasets not known to be indexed stay noted.
     """
     with _lock:
         ids = sorted(_pending)
@@ -89,11 +89,13 @@ def flush() -> int:
             done += 1
         index.commit()
     except (SearchIndexError, OSError) as exc:
-        mark(ids[done:])
+        left = ids[done:] or ids  # a failed commit leaves every one of them uncertain
+        mark(left)
+        where = f"dataset {ids[done]}" if done < len(ids) else "commit"
         raise IndexingFailed(
-            f"検索インデックスを更新できませんでした ({len(ids) - done} 件が未反映。"
-            f"`ckan search-index rebuild` で復旧できます) / the search index could not be updated: "
-            f"{exc}; {len(ids) - done} datasets not indexed yet") from exc
+            f"検索インデックスを更新できませんでした ({len(left)} 件が未反映。"
+            f"`ckan search-index rebuild` で復旧できます) / the search index could not be updated "
+            f"at {where}: {exc}; {len(left)} datasets not indexed yet") from exc
     log.info("indexed %d datasets written by the harvest", done)
     return done
 
