@@ -47,6 +47,9 @@ NAME_RULE = re.compile(r"^[a-z0-9_-]{2,100}$")
      ["not_overwrite_fields に指定できない項目です: name"]),
     # Bad input: rows out of range for the CKAN adapter
     ('{"municipality_code": "011002", "rows": 5000}', ["rows は 1〜1000 の整数で指定してください"]),
+    # Bad input: JSON nested 100,000 deep (Python's parser would overflow its stack)
+    ('{"municipality_code": "011002", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     ["入れ子が深すぎます", "config is nested too deeply"]),
 ])
 def test_invalid_configs_are_refused_with_clear_messages(harvest, config, fragments):
     with pytest.raises(toolkit.ValidationError) as caught:

@@ -86,7 +86,7 @@ def redact(text: Any) -> Any:
 def _load(config: Optional[str]) -> Optional[dict[str, Any]]:
     try:
         loaded = json.loads(config) if config and config.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return None
     return loaded if isinstance(loaded, dict) else None
 
