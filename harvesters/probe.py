@@ -89,13 +89,19 @@ def _strip(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def _ckan_count(response: HttpResponse) -> int | None:
+def _json_or_none(response: HttpResponse) -> Any:
+    """The response's JSON, or ``None`` when it is not JSON. A body past a
+    limit (:class:`LimitExceeded`) is not a wrong guess: it is raised."""
     try:
-        payload = response.json()
+        return response.json()
     except LimitExceeded:
         raise
     except BadResponse:
         return None
+
+
+def _ckan_count(response: HttpResponse) -> int | None:
+    payload = _json_or_none(response)
     if isinstance(payload, dict) and payload.get("success") is True and isinstance(payload.get("result"), dict):
         count = payload["result"].get("count")
         if isinstance(count, int) and not isinstance(count, bool):
@@ -146,12 +152,7 @@ class _Prober:
         return None
 
     def from_json(self, response: HttpResponse) -> ProbeResult | None:
-        try:
-            payload = response.json()
-        except LimitExceeded:
-            raise
-        except BadResponse:
-            return None
+        payload = _json_or_none(response)
         if isinstance(payload, dict) and "success" in payload and isinstance(payload.get("result"), list):
             if "/package_list" in response.url:
                 return self.quietly(lambda: self.shirasagi(response.url.split("/package_list", 1)[0] + "/"))

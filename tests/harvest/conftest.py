@@ -3,7 +3,8 @@
 ``source_ckan`` is a real second CKAN (``ckan run`` on a free port, its own
 database ``ckan_source_test``, Solr core ``ckan_source_test`` and Redis db 3,
 see ``source-ckan.ini``) started once per session; ``remote`` empties it
-before each test. ``harvest`` creates harvest sources in the CKAN under test
+before each test. ``portals`` starts fake CKAN portals on loopback and
+``inbox`` a real SMTP server (aiosmtpd). ``harvest`` creates harvest sources in the CKAN under test
 through ckanext-harvest's actions and runs jobs in-process, gather → fetch →
 import, exactly as the queue consumers would.
 """
@@ -22,7 +23,8 @@ from ckan.tests import factories
 from ckanext.harvest.model import HarvestObject
 
 from tests.harvest.jobs import run_job
-from tests.harvest.source_ckan import SourceCkan
+from tests.harvest.source_ckan import SourceCkan, free_port
+from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.portal_server import PortalServer
 
 #: settings that keep the tests fast; individual tests override them
@@ -54,6 +56,48 @@ def portal() -> Iterator[PortalServer]:
         yield server
         server.wait_idle()
         assert not server.errors, "a portal handler raised:\n" + "\n".join(server.errors)
+
+
+@pytest.fixture
+def portals():
+    """Fake portals on loopback, started on demand and stopped after the test."""
+    started: list[PortalServer] = []
+
+    def start(datasets: int | None = None, **fake) -> PortalServer:
+        server = PortalServer().start()
+        started.append(server)
+        if datasets is not None:
+            FakeCkan([make_dataset(i) for i in range(datasets)], **fake).install(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+class Inbox:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+SMTP_PORT = free_port()
+
+
+@pytest.fixture
+def inbox():
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield handler
+    controller.stop()
 
 
 class Harvest:

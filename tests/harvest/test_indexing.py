@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from ckan import model, plugins
 from ckan.lib.search import index_for
 from ckan.lib.search.common import SolrSettings
 from ckan.model.system_info import set_system_info
 from ckan.plugins import toolkit
 
-from ckanext.harvest.model import HarvestJob, HarvestObject
+from ckanext.harvest.model import HarvestObject
 
 from ckanext.hokkaido.harvest import indexing, nightly
 
 from tests.harvest.source_ckan import free_port
-from tests.harvest.test_nightly import (SAPPORO, SEARCH, gather_errors, jobs_of, make_source, portals,  # noqa: F401
-                                        pytestmark, run)
+# the nightly tests' module marks (fast harvest settings, two workers) apply here too
+from tests.harvest.test_nightly import SAPPORO, SEARCH, jobs_of, make_source, pytestmark, run  # noqa: F401
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.portal_server import text_response
 

@@ -35,11 +35,11 @@ from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestSource
 from ckanext.hokkaido import tracker
 from ckanext.hokkaido.harvest import commands, nightly
 
-from tests.harvest.conftest import FAST_HARVEST
+from tests.harvest.conftest import FAST_HARVEST, SMTP_PORT
 from tests.harvest.source_ckan import free_port
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import PortalServer, text_response
+from tests.harvesters.portal_server import text_response
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins", "with_extended_cli"),
@@ -49,23 +49,6 @@ pytestmark = [
 
 SEARCH = "/api/3/action/package_search"
 SAPPORO, HAKODATE, OTARU = "011002", "012025", "012033"
-
-
-@pytest.fixture
-def portals():
-    """Fake portals on loopback, started on demand and stopped after the test."""
-    started: list[PortalServer] = []
-
-    def start(datasets: int | None = None, **fake) -> PortalServer:
-        server = PortalServer().start()
-        started.append(server)
-        if datasets is not None:
-            FakeCkan([make_dataset(i) for i in range(datasets)], **fake).install(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def make_source(harvest, url: str, code: str, *, frequency: str = "MANUAL", name: str | None = None):
@@ -391,31 +374,6 @@ def test_records_read_before_the_time_limit_are_imported(cli, harvest, portals):
     assert f"created {read}" in result.stdout
     assert "not imported" not in result.all_output  # no second, contradicting message
     no_job_unfinished()
-
-
-class Inbox:
-    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
-        return "250 Message accepted for delivery"
-
-
-SMTP_PORT = free_port()
-
-
-@pytest.fixture
-def inbox():
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield handler
-    controller.stop()
 
 
 def decoded(raw: bytes):

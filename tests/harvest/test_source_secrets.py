@@ -27,9 +27,9 @@ from ckan.tests.helpers import call_action
 
 from ckanext.harvest.model import HarvestSource
 
-from tests.harvest.conftest import FAST_HARVEST
+from tests.harvest.conftest import FAST_HARVEST, SMTP_PORT
 from tests.harvest.source_ckan import SourceCkan
-from tests.harvest.test_nightly import Inbox, SMTP_PORT, decoded, run as run_nightly
+from tests.harvest.test_nightly import decoded, run as run_nightly
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.portal_server import PortalRequest, PortalServer, json_response, text_response
 
@@ -323,17 +323,6 @@ def test_a_rejected_token_is_in_no_report_log_or_page(harvest, portal, people, a
     assert "Creating harvest source" in logged and '"api_key": "********"' in logged
     assert "403" in logged
     assert WRONG not in logged
-
-
-@pytest.fixture
-def inbox():
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield handler
-    controller.stop()
 
 
 @pytest.mark.usefixtures("with_extended_cli")
