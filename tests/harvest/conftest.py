@@ -24,6 +24,7 @@ from ckanext.harvest.model import HarvestObject
 
 from tests.harvest.jobs import run_job
 from tests.harvest.source_ckan import SourceCkan, free_port
+from tests.harvesters.conftest import portal  # noqa: F401  (the adapter tests' fixture, shared)
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.portal_server import PortalServer
 
@@ -47,15 +48,6 @@ def remote(source_ckan: SourceCkan) -> SourceCkan:
     """The second CKAN, emptied of datasets and organizations."""
     source_ckan.empty()
     return source_ckan
-
-
-@pytest.fixture
-def portal() -> Iterator[PortalServer]:
-    """A fake portal on 127.0.0.1 for faults a real CKAN does not make."""
-    with PortalServer() as server:
-        yield server
-        server.wait_idle()
-        assert not server.errors, "a portal handler raised:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture
