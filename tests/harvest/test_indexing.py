@@ -13,6 +13,7 @@ with a message naming the index, and loses nothing in the database.
 from __future__ import annotations
 
 import json
+import threading
 
 from ckan import model, plugins
 from ckan.lib.search import index_for
@@ -148,3 +149,33 @@ def test_solr_refusing_the_batch_fails_the_source_and_keeps_the_datasets(cli, ha
     assert run(cli, "--source", "no-solr", "--force").exit_code == 0
     assert len(in_database(source)) == 3
     assert set(in_database(source)) <= set(indexed())
+
+
+def test_a_flush_leaves_what_another_thread_has_not_committed(harvest):
+    # Bad input: a flush by one worker thread while another has written a
+    # dataset (noted at its flush to the database) and not committed it yet:
+    # read now, it would be missing, and no later flush would send it.
+    dataset = toolkit.get_action("package_create")(
+        harvest.context(), {"name": "written-elsewhere", "title": "別スレッド", "owner_org": harvest.owner["id"]})
+    index_for(model.Package).delete_package({"id": dataset["id"]})
+    index_for(model.Package).commit()
+    writer_noted, writer_may_release, writer_done = threading.Event(), threading.Event(), threading.Event()
+
+    def writer():
+        indexing.note(model.Package.get(dataset["id"]))
+        writer_noted.set()
+        writer_may_release.wait(10)
+        indexing.release()  # after its commit
+        writer_done.set()
+
+    with indexing.deferred():
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert writer_noted.wait(10)
+        assert indexing.flush() == 0
+        assert "written-elsewhere" not in indexed(q="name:written-elsewhere")
+        writer_may_release.set()
+        assert writer_done.wait(10)
+        assert indexing.flush() == 1
+    thread.join()
+    assert "written-elsewhere" in indexed(q="name:written-elsewhere")

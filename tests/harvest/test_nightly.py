@@ -30,10 +30,11 @@ from ckan.cli.cli import ckan
 from ckan.plugins import toolkit
 from ckan.tests.helpers import CKANCliRunner
 
-from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestSource
+from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject, HarvestSource
 
 from ckanext.hokkaido import tracker
 from ckanext.hokkaido.harvest import commands, nightly
+from ckanext.hokkaido.harvest.base import dataset_name, portal_key
 
 from tests.harvest.conftest import FAST_HARVEST, SMTP_PORT
 from tests.harvest.source_ckan import free_port
@@ -345,6 +346,53 @@ def test_time_limit(cli, harvest, portals):
     assert "time limit reached" in message and "時間制限" in message and "no dataset is withdrawn" in message
     assert harvest.datasets(slow_source) == {}  # nothing was read within the limit
     assert len(harvest.datasets(fast_source)) == 2
+    no_job_unfinished()
+
+
+def test_each_record_is_reported_and_timed_as_the_queue_mode_does(cli, harvest, portals):
+    # Bad input: a record whose dataset name is taken by a dataset created by
+    # hand (its import fails), beside one changed, one gone, one new and one
+    # unchanged. The run writes each harvest object once at the end, not at
+    # every step as ckanext-harvest's fetch_and_import_stages does: the states,
+    # report statuses and times must come out the same.
+    server = portals()
+    fake = FakeCkan([make_dataset(i) for i in range(3)]).install(server)
+    source = make_source(harvest, server.url, SAPPORO, name="statuses")
+    first = run(cli, "--source", "statuses")
+    assert first.exit_code == 0, first.all_output
+    assert "found 3, created 3, updated 0, unchanged 0, deleted 0, errored 0" in first.stdout
+
+    fake.datasets[0]["title"] = "変更後"
+    fake.datasets[0]["metadata_modified"] = "2030-01-01T00:00:00.000000"
+    fake.datasets.pop(1)
+    fake.datasets += [make_dataset(7), make_dataset(8)]
+    taken = dataset_name(SAPPORO, portal_key(server.url), fake.datasets[-1]["id"])
+    toolkit.get_action("package_create")(harvest.context(), {
+        "name": taken, "title": "手作業で作成", "owner_org": harvest.owner["id"]})
+
+    second = run(cli, "--source", "statuses")
+
+    assert second.exit_code == 0, second.all_output  # a record error does not fail the source
+    assert "found 4, created 1, updated 1, unchanged 1, deleted 1, errored 1" in second.stdout
+    job = jobs_of(source)[-1]
+    objects = {o.guid: o for o in model.Session.query(HarvestObject)
+               .filter(HarvestObject.harvest_job_id == job.id)}
+    assert {guid: (o.state, o.report_status) for guid, o in objects.items()} == {
+        fake.datasets[0]["id"]: ("COMPLETE", "updated"),
+        fake.datasets[1]["id"]: ("COMPLETE", "not modified"),
+        make_dataset(1)["id"]: ("COMPLETE", "deleted"),
+        fake.datasets[2]["id"]: ("COMPLETE", "added"),
+        fake.datasets[3]["id"]: ("ERROR", "errored")}
+    assert objects[fake.datasets[0]["id"]].current and objects[fake.datasets[2]["id"]].current
+    assert objects[make_dataset(1)["id"]].current is False and not objects[fake.datasets[3]["id"]].current
+    for guid, obj in objects.items():
+        if obj.report_status == "not modified":
+            continue  # settled at the gather: never fetched
+        assert obj.fetch_started <= obj.fetch_finished <= obj.import_started <= obj.import_finished, guid
+        assert job.gather_finished <= obj.fetch_started and obj.import_finished <= job.finished
+    (error,) = [e for o in objects.values() for e in o.errors]
+    assert taken in error.message and "created locally" in error.message
+    assert harvest.dataset(taken)["title"] == "手作業で作成"  # the steward's dataset is untouched
     no_job_unfinished()
 
 

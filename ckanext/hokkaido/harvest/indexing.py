@@ -9,10 +9,14 @@ resources), and the Solr commits make up most of a first harvest's time.
 Inside :func:`deferred`, used by :func:`ckanext.hokkaido.harvest.nightly.run`
 for the whole run, that plugin is unloaded and the ``hokkaido_harvest`` plugin
 (an IDomainObjectModification observer) only notes the ids of the datasets
-written (:func:`note`). :func:`flush` (called after each job, and by :func:`deferred` on
-the way out) indexes each noted dataset once, from its state in the database
-(a withdrawn dataset leaves the index, as with CKAN's own indexing), without
-a Solr commit per dataset, then commits Solr once.
+each thread writes (:func:`note`, called before the commit), which the thread
+hands over once it has committed them (:func:`release`). :func:`flush`
+(called every few hundred records, after each job, and by :func:`deferred`
+on the way out) indexes each dataset handed over once, from its state in the
+database (a withdrawn dataset leaves the index, as with CKAN's own indexing),
+without a Solr commit per dataset, then commits Solr once. A dataset another
+worker thread has written but not yet committed is left for a later flush:
+read before its commit, it would be missing from the index.
 
 Nothing is lost when the process dies in between: datasets noted but not
 indexed belong to harvest jobs left unfinished, and the next run reindexes
@@ -32,14 +36,15 @@ from ckan import model, plugins
 from ckan.lib.search import SearchIndexError, index_for
 from ckan.plugins import toolkit
 
-__all__ = ["deferred", "flush", "mark", "note", "is_deferred", "IndexingFailed"]
+__all__ = ["deferred", "flush", "mark", "note", "release", "is_deferred", "IndexingFailed"]
 
 log = logging.getLogger(__name__)
 
 SYNCHRONOUS_PLUGIN = "synchronous_search"
 
 _lock = threading.Lock()
-_pending: set[str] = set()
+_pending: set[str] = set()  # committed: to index at the next flush
+_noted: dict[int, set[str]] = {}  # by thread: written, maybe not committed yet
 _depth = 0
 
 
@@ -53,7 +58,7 @@ def is_deferred() -> bool:
 
 
 def mark(package_ids: Iterable[str]) -> None:
-    """Note datasets to index at the next :func:`flush`."""
+    """Hand over committed datasets, to index at the next :func:`flush`."""
     with _lock:
         _pending.update(i for i in package_ids if i)
 
@@ -61,7 +66,25 @@ def mark(package_ids: Iterable[str]) -> None:
 def note(entity: Any) -> None:
     """Note ``entity`` if it is a dataset written while indexing is deferred."""
     if _depth and isinstance(entity, model.Package):
-        mark([entity.id])
+        with _lock:
+            _noted.setdefault(threading.get_ident(), set()).add(entity.id)
+
+
+def release() -> None:
+    """Hand over what this thread noted; call it after the thread's commit."""
+    with _lock:
+        ids = _noted.pop(threading.get_ident(), None)
+    if ids:
+        mark(ids)
+
+
+def _release_all() -> None:
+    """Hand over what every thread noted (when no other thread is writing:
+    a dataset whose write was rolled back is read as it is, harmlessly)."""
+    with _lock:
+        ids = set().union(*_noted.values())
+        _noted.clear()
+    mark(ids)
 
 
 def flush() -> int:
@@ -70,6 +93,7 @@ def flush() -> int:
     :raises IndexingFailed: naming the dataset Solr refused (or the
         commit); the datasets not known to be indexed stay noted.
     """
+    release()
     with _lock:
         ids = sorted(_pending)
         _pending.clear()
@@ -118,10 +142,12 @@ def deferred() -> Iterator[None]:
             yield
         except BaseException:
             try:
+                _release_all()
                 flush()
             except IndexingFailed:  # the block's own error is the one to report
                 log.exception("search index not updated after a failed harvest run")
             raise
+        _release_all()
         flush()
     finally:
         with _lock:
