@@ -698,7 +698,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
 
     def _organization(self, code: str) -> str:
         """Id of the municipality's organization (name = code), created if missing."""
-        group = model.Group.get(code)
+        group = model.Group.by_name(code)  # a code is never a group id: one query, not Group.get's two
         if group is not None:
             if not group.is_organization:
                 raise RecordError(f"{code} はグループ名として使われていて組織を作成できません",
@@ -813,7 +813,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
         self._check_not_duplicate(package, source, record)
 
         fields = self.dataset_fields(record)
-        context = {**self._context(), "return_id_only": True}  # nothing here reads the result
+        # nothing here reads the result; the commit below is the only one (the
+        # activity of the dataset follows defer_commit too, so it is written with it)
+        context = {**self._context(), "return_id_only": True, "defer_commit": True}
         if package is None:
             package_id = str(uuid.uuid4())
             self._make_current(harvest_object, package_id)

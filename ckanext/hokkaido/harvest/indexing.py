@@ -14,7 +14,10 @@ hands over once it has committed them (:func:`release`). :func:`flush`
 (called every few hundred records, after each job, and by :func:`deferred`
 on the way out) indexes each dataset handed over once, from its state in the
 database (a withdrawn dataset leaves the index, as with CKAN's own indexing),
-without a Solr commit per dataset, then commits Solr once. A dataset another
+without a Solr commit per dataset, then commits Solr once. A dataset whose
+activity was made from a read of it (:mod:`ckanext.hokkaido.harvest.activity`)
+is indexed from that read (:func:`keep`) unless its ``metadata_modified``
+has changed since, the rule package_show applies to its own Solr copy. A dataset another
 worker thread has written but not yet committed is left for a later flush:
 read before its commit, it would be missing from the index.
 
@@ -36,7 +39,7 @@ from ckan import model, plugins
 from ckan.lib.search import SearchIndexError, index_for
 from ckan.plugins import toolkit
 
-__all__ = ["deferred", "flush", "mark", "note", "release", "is_deferred", "IndexingFailed"]
+__all__ = ["deferred", "flush", "keep", "mark", "note", "release", "is_deferred", "IndexingFailed"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ SYNCHRONOUS_PLUGIN = "synchronous_search"
 _lock = threading.Lock()
 _pending: set[str] = set()  # committed: to index at the next flush
 _noted: dict[int, set[str]] = {}  # by thread: written, maybe not committed yet
+_kept: dict[str, dict[str, Any]] = {}  # id → package_show read (validate=False) after its write
 _depth = 0
 
 
@@ -87,6 +91,25 @@ def _release_all() -> None:
     mark(ids)
 
 
+def keep(dataset: dict[str, Any]) -> None:
+    """Keep ``dataset``, as package_show returns it with ``validate=False``
+    right after it was written, for the flush to index without reading it
+    again; the flush reads it all the same if its ``metadata_modified`` is
+    no longer the one kept."""
+    if _depth:
+        with _lock:
+            _kept[dataset["id"]] = dataset
+
+
+def _modified(ids: list[str]) -> dict[str, str]:
+    """``metadata_modified`` of these datasets in the database, as package_show writes it."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 1000):
+        found.update((i, m.isoformat()) for i, m in model.Session.query(
+            model.Package.id, model.Package.metadata_modified).filter(model.Package.id.in_(ids[start:start + 1000])))
+    return found
+
+
 def flush() -> int:
     """Index every noted dataset once and commit Solr; how many were sent.
 
@@ -99,13 +122,18 @@ def flush() -> int:
         _pending.clear()
     if not ids:
         return 0
+    with _lock:
+        kept = {i: _kept.pop(i) for i in ids if i in _kept}
+    modified = _modified(sorted(kept))
     index = index_for(model.Package)
     context = {"ignore_auth": True, "validate": False, "use_cache": False}
     done = 0
     try:
         for package_id in ids:
+            dataset = kept.get(package_id)
             try:
-                dataset = toolkit.get_action("package_show")(dict(context), {"id": package_id})
+                if dataset is None or dataset.get("metadata_modified") != modified.get(package_id):
+                    dataset = toolkit.get_action("package_show")(dict(context), {"id": package_id})
             except toolkit.ObjectNotFound:  # purged since: it must not stay findable
                 index.delete_package({"id": package_id})
             else:
@@ -152,5 +180,7 @@ def deferred() -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
+            if not _depth:
+                _kept.clear()
             if unloaded:
                 plugins.load(SYNCHRONOUS_PLUGIN)

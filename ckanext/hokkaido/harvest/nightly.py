@@ -63,7 +63,7 @@ from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject
                                    HarvestObjectError, HarvestObjectExtra, HarvestSource)
 
 from ckanext.hokkaido import registry, tracker
-from ckanext.hokkaido.harvest import indexing
+from ckanext.hokkaido.harvest import activity, indexing
 from ckanext.hokkaido.harvest.base import DEADLINE
 from ckanext.hokkaido.harvest.report import COUNTERS, job_report
 
@@ -679,7 +679,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
                    force=force, now=now)  # usage errors before taking the lock
     with RunLock():
         try:
-            with indexing.deferred():
+            with indexing.deferred(), activity.shared_with_index():
                 _run_selected(app, report, all_sources, municipality, source, force, now,
                               time_limit, max_workers, progress)
         except indexing.IndexingFailed as exc:

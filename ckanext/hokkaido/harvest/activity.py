@@ -1,0 +1,95 @@
+"""Dataset activities made from the read the search index uses, while
+``ckan hokkaido harvest`` runs.
+
+CKAN's activity plugin answers every ``package_create`` and
+``package_update`` with an activity that holds the dataset as package_show
+shows it. To get it, package_show first asks Solr for a cached copy, which
+during the nightly run is never there (the run indexes in batches, see
+:mod:`ckanext.hokkaido.harvest.indexing`), and then reads the dataset from
+the database; the batch reads it from the database once more.
+
+Inside :func:`shared_with_index` (entered by the nightly run with deferred
+indexing) the plugin's receiver of those two actions is replaced by
+:func:`_dataset_written`, which reads the dataset once, hands that read to the
+index (:func:`ckanext.hokkaido.harvest.indexing.keep`) and makes the activity
+the plugin would make from it: the same type, data (the read validated with
+the show schema, then the plugins' ``after_dataset_show``), actor and
+permission labels, committed with the action or deferred with it as the
+plugin does. Anything else (a dataset deleted or not active, another package
+type such as a harvest source, an unknown user) goes to the plugin's own
+receiver, as do all other actions.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any, Iterator
+
+from ckan import model, plugins
+from ckan.lib import plugins as lib_plugins
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido.harvest import indexing
+
+__all__ = ["shared_with_index"]
+
+ACTIVITY_PLUGIN = "activity"
+SENDERS = ("package_create", "package_update")
+
+
+@contextlib.contextmanager
+def shared_with_index() -> Iterator[None]:
+    """Make dataset activities from the index's read until the block ends
+    (nothing changes when the activity plugin is not loaded)."""
+    if not plugins.plugin_loaded(ACTIVITY_PLUGIN):
+        yield
+        return
+    from ckanext.activity import subscriptions
+
+    signal = toolkit.signals.action_succeeded
+    for sender in SENDERS:
+        signal.disconnect(subscriptions.package_changed, sender=sender)
+        signal.connect(_dataset_written, sender=sender)
+    try:
+        yield
+    finally:
+        for sender in SENDERS:
+            signal.disconnect(_dataset_written, sender=sender)
+            signal.connect(subscriptions.package_changed, sender=sender)
+
+
+def _dataset_written(sender: str, **kwargs: Any) -> None:
+    """The activity of a ``package_create`` or ``package_update`` (see the module docs)."""
+    from ckanext.activity import subscriptions
+
+    context, result, data_dict = kwargs.get("context"), kwargs.get("result"), kwargs.get("data_dict")
+    if isinstance(result, str):
+        package_id = result
+    elif isinstance(result, dict):
+        package_id = result.get("id")
+    else:
+        package_id = (data_dict or {}).get("id")
+    package = model.Package.get(package_id) if package_id and context else None
+    user = model.User.get(context["user"]) if package is not None and context.get("user") else None
+    if package is None or user is None or package.type != "dataset" or package.state != "active":
+        subscriptions.package_changed(sender, **kwargs)
+        return
+
+    read = toolkit.get_action("package_show")(
+        {"ignore_auth": True, "validate": False, "use_cache": False, "for_view": False},
+        {"id": package.id, "include_tracking": False})
+    indexing.keep(read)
+    show_context = {"model": model, "session": model.Session, "ignore_auth": True, "for_view": False}
+    package_plugin = lib_plugins.lookup_package_plugin(read["type"])
+    shown, _errors = lib_plugins.plugin_validate(
+        package_plugin, show_context, copy.deepcopy(read), package_plugin.show_package_schema(), "package_show")
+    for item in plugins.PluginImplementations(plugins.IPackageController):
+        item.after_dataset_show(show_context, shown)
+
+    toolkit.get_action("activity_create")(toolkit.fresh_context(context, ignore_auth=True), {
+        "user_id": user.id,
+        "object_id": package.id,
+        "activity_type": f"{'new' if sender == 'package_create' else 'changed'} package",
+        "data": {"package": shown, "actor": user.name},
+        "permission_labels": lib_plugins.get_permission_labels().get_dataset_labels(package),
+    })
