@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
+from ckan import model
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase, clean_tags, dataset_name, portal_key
@@ -124,3 +127,20 @@ def test_report_action(harvest):
     report = action(harvest.context(), {"source_id": source["name"]})
     assert report["job_id"] == job["id"] and report["status"] == "New"
     assert report["counters"] == dict.fromkeys(("found", "created", "updated", "unchanged", "deleted", "errored"), 0)
+
+
+def test_the_duplicate_check_by_source_url_reads_its_index(harvest):
+    # Bad input: a source URL of 5,000 characters, longer than a btree index
+    # entry may be (the index of migration 0002 is a hash index).
+    long_url = "https://opendata.example.jp/dataset/" + "a" * 5000
+    made = toolkit.get_action("package_create")(harvest.context(), {
+        "name": "long-source-url", "title": "長いURL", "owner_org": harvest.owner["id"], "source_url": long_url})
+    query = HokkaidoHarvesterBase._with_source_url(long_url)
+    assert [p.id for p in query] == [made["id"]]
+    assert HokkaidoHarvesterBase._with_source_url(long_url[:-1]).all() == []
+
+    sql = str(query.statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    model.Session.execute(sa.text("SET LOCAL enable_seqscan = off"))  # a few rows: force the planner's hand
+    plan = "\n".join(row[0] for row in model.Session.execute(sa.text("EXPLAIN " + sql)))
+    model.Session.rollback()
+    assert "idx_hokkaido_package_extra_source_url" in plan, plan

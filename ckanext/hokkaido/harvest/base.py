@@ -669,6 +669,17 @@ class HokkaidoHarvesterBase(HarvesterBase):
             model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                                   {"key": "hokkaido-harvest\n" + key})
 
+    @staticmethod
+    def _with_source_url(source_url: str) -> Any:
+        """The active datasets whose ``source_url`` is this (a query on the
+        index of migration 0002_source_url_index)."""
+        return (model.Session.query(model.Package)
+                .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+                .filter(model.PackageExtra.key == "source_url")
+                .filter(model.PackageExtra.value == source_url)
+                .filter(model.PackageExtra.state == "active")
+                .filter(model.Package.state == "active"))
+
     def _check_not_duplicate(self, package: model.Package | None, source: HarvestSource,
                              record: Record) -> None:
         """Raise :class:`RecordError` when another source keeps this dataset."""
@@ -681,13 +692,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 raise RecordError(f"{package.name} の重複です（収集元「{owner.title or owner.url}」が保持）",
                                   f"duplicate of {package.name}, kept by source {owner.title or owner.url}")
         if record.source_url:
-            rows = (model.Session.query(model.Package)
-                    .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
-                    .filter(model.PackageExtra.key == "source_url")
-                    .filter(model.PackageExtra.value == record.source_url)
-                    .filter(model.PackageExtra.state == "active")
-                    .filter(model.Package.state == "active"))
-            for other in rows:
+            for other in self._with_source_url(record.source_url):
                 if package is not None and other.id == package.id:
                     continue
                 owner = self._owner(other.id)
@@ -824,6 +829,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             model.Session.flush()
             toolkit.get_action("package_create")(
                 context, {"id": package_id, "name": name, "owner_org": owner_org, "private": False, **fields})
+            outcome = "added"
         else:
             existing = toolkit.get_action("package_show")(self._context(), {"id": package.id})
             previous_fields = None
@@ -834,6 +840,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
             self._make_current(harvest_object, package.id)
             model.Session.flush()
             toolkit.get_action("package_update")(context, data)
+            outcome = "updated"  # as ckanext-harvest counts it: the dataset was harvested before
+        # the outcome goes with the dataset: the nightly run need not write the object again
+        harvest_object.state = "COMPLETE"
+        harvest_object.report_status = outcome
+        harvest_object.import_finished = datetime.utcnow()
         model.Session.commit()
         return True
 
