@@ -1,9 +1,11 @@
 """The limits on hostile input, as this portal configures them.
 
 One place reads ``ckanext.hokkaido.harvest.max_json_depth``,
-``.max_unpacked_bytes``, ``.max_zip_ratio`` and ``.max_zip_members`` (see
-``harvest/config_declaration.yaml``) into the :class:`harvesters.base.Limits`
-that the harvesters' HTTP client and the inventory import apply.
+``.max_json_values``, ``.max_unpacked_bytes``, ``.max_zip_ratio``,
+``.max_zip_members``, ``.max_table_rows`` and ``.max_table_cells`` (one
+setting per field of :class:`harvesters.base.Limits`; see
+``harvest/config_declaration.yaml``) into the limits that the harvesters'
+HTTP client and the inventory import apply.
 """
 from __future__ import annotations
 

@@ -324,8 +324,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
                                     f"(full_listing_every must be a number of days >= 0, not {every!r})")
 
         api_key = config.get(secrets.KEY)
-        if api_key is not None and secrets.check_token(api_key):
-            raise SourceConfigError(secrets.check_token(api_key))
+        problem = secrets.check_token(api_key) if api_key is not None else None
+        if problem:
+            raise SourceConfigError(problem)
         secrets.remember(api_key)
 
         adapter_config = {k: v for k, v in config.items() if k not in HARVEST_KEYS}

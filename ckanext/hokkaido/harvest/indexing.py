@@ -111,19 +111,18 @@ def _modified(ids: list[str]) -> dict[str, str]:
 
 
 def flush() -> int:
-    """Index every noted dataset once and commit Solr; how many were sent.
+    """Index every dataset handed over once and commit Solr; how many were sent.
 
     :raises IndexingFailed: naming the dataset Solr refused (or the
-        commit); the datasets not known to be indexed stay noted.
+        commit); the datasets not known to be indexed stay handed over.
     """
     release()
     with _lock:
         ids = sorted(_pending)
         _pending.clear()
+        kept = {i: _kept.pop(i) for i in ids if i in _kept}
     if not ids:
         return 0
-    with _lock:
-        kept = {i: _kept.pop(i) for i in ids if i in _kept}
     modified = _modified(sorted(kept))
     index = index_for(model.Package)
     context = {"ignore_auth": True, "validate": False, "use_cache": False}

@@ -475,6 +475,12 @@ def _status(status: Optional[str]) -> str:
     return f"{status} ({english})"
 
 
+def _label(source: HarvestSource) -> str:
+    """A source's name (its dataset's), else its id."""
+    package = model.Package.get(source.id)
+    return package.name if package is not None else source.id
+
+
 def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
     report = job_report(job)
     errors = report["errors"]
@@ -483,9 +489,8 @@ def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
     records = counters["found"]
     all_errored = records > 0 and counters["errored"] >= records
     source = job.source
-    package = model.Package.get(source.id)
     return SourceResult(
-        source_id=source.id, name=package.name if package is not None else source.id,
+        source_id=source.id, name=_label(source),
         title=source.title or "", url=source.url, job_id=job.id,
         ok=not (gather_failed or all_errored or timed_out), counters=counters,
         first_error=errors[0]["message"] if errors else None, errors=len(errors),
@@ -705,14 +710,13 @@ def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: 
     sources, report.not_due = select_sources(all_sources=all_sources, municipality=municipality,
                                              source=source, force=force, now=now)
     report.interrupted, busy = recover_interrupted(sources, time_limit, now)
+    labels = {src.id: _label(src) for src in sources}
     for src in sources:
         if src.id in busy:
-            package = model.Package.get(src.id)
             report.results.append(SourceResult(
-                src.id, package.name if package else src.id, src.title or "", src.url, None, False,
+                src.id, labels[src.id], src.title or "", src.url, None, False,
                 dict.fromkeys(COUNTERS, 0), busy[src.id], 1, 0.0))
     runnable = [s for s in sources if s.id not in busy]
-    labels = {s.id: (model.Package.get(s.id).name if model.Package.get(s.id) else s.id) for s in runnable}
     job_ids = _create_jobs(runnable, now, schedule=all_sources)
     source_of = dict(zip(job_ids, (s.id for s in runnable)))
     tracked = _Progress(len(job_ids), progress)
