@@ -139,8 +139,20 @@ def test_the_duplicate_check_by_source_url_reads_its_index(harvest):
     assert [p.id for p in query] == [made["id"]]
     assert HokkaidoHarvesterBase._with_source_url(long_url[:-1]).all() == []
 
+    # a portal's worth of extras (on another dataset), analysed, so that the
+    # plan is the one a real portal gets: with a handful of rows the planner
+    # may as well start from the package table
+    other = toolkit.get_action("package_create")(harvest.context(), {
+        "name": "many-extras", "title": "他のデータセット", "owner_org": harvest.owner["id"]})
+    model.Session.execute(sa.text(
+        "INSERT INTO package_extra (id, package_id, key, value, state) "
+        "SELECT md5(:id || g), :id, 'note_' || g, 'https://example.jp/' || g, 'active' "
+        "FROM generate_series(1, 2000) AS g"), {"id": other["id"]})
+    model.Session.commit()
+    model.Session.execute(sa.text("ANALYZE package_extra"))
+    model.Session.execute(sa.text("ANALYZE package"))
     sql = str(query.statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    model.Session.execute(sa.text("SET LOCAL enable_seqscan = off"))  # a few rows: force the planner's hand
+    model.Session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(row[0] for row in model.Session.execute(sa.text("EXPLAIN " + sql)))
     model.Session.rollback()
     assert "idx_hokkaido_package_extra_source_url" in plan, plan
