@@ -80,7 +80,9 @@ stop_redis() {
 }
 
 solr_cores_status() {
-    curl -sf --max-time 5 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=STATUS&wt=json" 2>/dev/null
+    # names only: with indexInfo Solr opens every core's searcher for the
+    # answer, which can take longer than the timeout while a core commits
+    curl -sf --max-time 15 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=STATUS&indexInfo=false&wt=json" 2>/dev/null
 }
 
 solr_ready() {
@@ -100,15 +102,21 @@ start_solr() {
         return
     fi
     if pid_alive "$pidfile" && solr_cores_status >/dev/null; then
-        # our Solr runs, but a core added by a newer setup is not loaded yet
-        local core
+        # our Solr runs, but a core added by a newer setup is not loaded yet,
+        # or it answered the first question late
+        local core loaded=0
         for core in $SOLR_CORES; do
             solr_cores_status | grep -q "\"name\":\"$core\"" && continue
+            loaded=1
             say "solr: loading new core $core"
             rm -f "$SOLR_HOME/$core/core.properties"
             curl -sf --max-time 60 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=CREATE&name=$core&instanceDir=$core" >/dev/null \
                 || die "Solr could not load core $core; see $RUN/solr.log"
         done
+        if [ $loaded = 0 ]; then
+            say "solr: already serving our cores on port $SOLR_PORT, reusing it"
+            return
+        fi
     elif ! pid_alive "$pidfile"; then
         if port_in_use "$SOLR_PORT"; then
             if solr_cores_status >/dev/null; then
