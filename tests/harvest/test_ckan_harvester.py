@@ -90,6 +90,10 @@ def test_first_run(remote, harvest):
     assert status["total_datasets"] == 2
     # and the datasets are searchable
     assert harvest.searchable(fq=f"organization:{SAPPORO}") == sorted(d["name"] for d in datasets.values())
+    # indexed with their harvest object (ckanext-harvest's before_dataset_index), which
+    # points at each dataset when it is indexed
+    assert harvest.searchable(fq=f'harvest_source_id:"{source["id"]}"') == sorted(
+        d["name"] for d in datasets.values())
 
 
 def test_unchanged_rerun_updates_nothing(remote, harvest):

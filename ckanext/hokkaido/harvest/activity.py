@@ -70,7 +70,7 @@ def _dataset_written(sender: str, **kwargs: Any) -> None:
     else:
         package_id = (data_dict or {}).get("id")
     package = model.Package.get(package_id) if package_id and context else None
-    user = model.User.get(context["user"]) if package is not None and context.get("user") else None
+    user = _actor(context) if package is not None else None
     if package is None or user is None or package.type != "dataset" or package.state != "active":
         subscriptions.package_changed(sender, **kwargs)
         return
@@ -93,3 +93,14 @@ def _dataset_written(sender: str, **kwargs: Any) -> None:
         "data": {"package": shown, "actor": user.name},
         "permission_labels": lib_plugins.get_permission_labels().get_dataset_labels(package),
     })
+
+
+def _actor(context: dict[str, Any]) -> model.User | None:
+    """The user of the action: the one its access check found, else looked up."""
+    name = context.get("user")
+    if not name:
+        return None
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User) and name in (user.name, user.id):
+        return user
+    return model.User.get(name)

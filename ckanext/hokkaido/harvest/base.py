@@ -474,8 +474,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
             log.exception("fetch of %s failed", harvest_object.guid)
             self._object_error(harvest_object, f"予期しないエラー (unexpected error: {exc!r})", "Fetch")
             return False
-        if settings.force:
-            return True
+        if settings.force or self._extra(harvest_object, "status") == "new":
+            return True  # "new": the gather found no current object for the record
         current = self._current_object(harvest_object.harvest_source_id, harvest_object.guid)
         if (current is not None and current.package is not None and current.package.state == "active"
                 and self._extra(current, "content_hash") == self._extra(harvest_object, "content_hash")):
@@ -556,7 +556,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         is still active, is stored as already done ("not modified") in one
         multi-row insert: an unchanged source costs no fetch, no import and
         no commit per record. (``fetch_stage`` makes the same check for
-        objects that reach it.)
+        objects of records seen before that reach it.)
         """
         last = {guid: (content_hash if state == "active" else None) for guid, content_hash, state in (
             model.Session.query(HarvestObject.guid, HarvestObjectExtra.value, model.Package.state)
@@ -665,10 +665,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
         identifier, source URL) until the next commit, so that two sources
         importing the same remote dataset at the same moment (the nightly run's
         workers) see each other and only the first creates it."""
-        keys = {f"{portal}\n{record.identifier}", record.source_url or ""} - {""}
-        for key in sorted(keys):
-            model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                                  {"key": "hokkaido-harvest\n" + key})
+        keys = sorted({f"{portal}\n{record.identifier}", record.source_url or ""} - {""})
+        # one statement; PostgreSQL takes them in this (sorted) order
+        locks = ", ".join(f"pg_advisory_xact_lock(hashtext(:key{i}))" for i in range(len(keys)))
+        model.Session.execute(sa.text(f"SELECT {locks}"),
+                              {f"key{i}": "hokkaido-harvest\n" + key for i, key in enumerate(keys)})
 
     @staticmethod
     def _with_source_url(source_url: str) -> Any:
@@ -765,9 +766,10 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 merged.append(dict(resource))
         return merged
 
-    def _make_current(self, harvest_object: HarvestObject, package_id: str) -> None:
-        model.Session.query(HarvestObject).filter(HarvestObject.package_id == package_id) \
-            .filter(HarvestObject.id != harvest_object.id).update({"current": False}, synchronize_session=False)
+    def _make_current(self, harvest_object: HarvestObject, package_id: str, created: bool = False) -> None:
+        if not created:  # a dataset just created has no other object
+            model.Session.query(HarvestObject).filter(HarvestObject.package_id == package_id) \
+                .filter(HarvestObject.id != harvest_object.id).update({"current": False}, synchronize_session=False)
         harvest_object.package_id = package_id
         harvest_object.current = True
         model.Session.add(harvest_object)
@@ -823,13 +825,10 @@ class HokkaidoHarvesterBase(HarvesterBase):
         # activity of the dataset follows defer_commit too, so it is written with it)
         context = {**self._context(), "return_id_only": True, "defer_commit": True}
         if package is None:
-            package_id = str(uuid.uuid4())
-            self._make_current(harvest_object, package_id)
-            # the dataset is indexed with its harvest object, which must point at it first
-            model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
-            model.Session.flush()
-            toolkit.get_action("package_create")(
-                context, {"id": package_id, "name": name, "owner_org": owner_org, "private": False, **fields})
+            package_id = toolkit.get_action("package_create")(
+                context, {"name": name, "owner_org": owner_org, "private": False, **fields})
+            # before the commit, which indexes the dataset with its harvest object
+            self._make_current(harvest_object, package_id, created=True)
             outcome = "added"
         else:
             existing = toolkit.get_action("package_show")(self._context(), {"id": package.id})
@@ -838,9 +837,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 previous_fields = self.dataset_fields(Record(**json.loads(previous.content)))
             data = self.merge(existing, fields, previous_fields, settings.not_overwrite_fields)
             data.update(owner_org=owner_org, state="active")
-            self._make_current(harvest_object, package.id)
-            model.Session.flush()
             toolkit.get_action("package_update")(context, data)
+            self._make_current(harvest_object, package.id)
             outcome = "updated"  # as ckanext-harvest counts it: the dataset was harvested before
         # the outcome goes with the dataset: the nightly run need not write the object again
         harvest_object.state = "COMPLETE"

@@ -604,7 +604,8 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                     if import_deadline is not None and time.monotonic() > import_deadline:
                         timed_out = True
                         break
-                    _fetch_and_import(harvester, HarvestObject.get(object_id))
+                    # the gather made it in this session: no query when it is still held
+                    _fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
                     indexing.release()  # committed: now they may be read for the index
                     progress.update(records=1)
                     if done % INDEX_BATCH == 0:
