@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from ckan import model, plugins
 from ckan.lib.search import index_for
 from ckan.lib.search.common import SolrSettings
@@ -179,3 +181,31 @@ def test_a_flush_leaves_what_another_thread_has_not_committed(harvest):
         assert indexing.flush() == 1
     thread.join()
     assert "written-elsewhere" in indexed(q="name:written-elsewhere")
+
+
+def test_a_dataset_solr_refuses_is_named_and_its_batch_is_sent_again(harvest):
+    # Bad input: one dataset of a batch whose title Solr refuses (12,000
+    # kanji, 36,000 bytes: over Solr's 32,766-byte limit for one term of the
+    # title_string sort field). The batch goes in one request, so Solr's
+    # refusal of it is narrowed down to the dataset, and every dataset of the
+    # batch stays handed over for the next flush.
+    titles = {"batch-first": "一番目", "batch-refused": "長" * 12000, "batch-last": "三番目"}
+    with indexing.deferred():
+        ids = {}  # in this order in the batch (a flush goes by id)
+        for number, (name, title) in enumerate(titles.items(), start=1):
+            ids[name] = toolkit.get_action("package_create")(harvest.context(), {
+                "id": f"00000000-0000-4000-8000-{number:012d}", "name": name, "title": title,
+                "owner_org": harvest.owner["id"]})["id"]
+        indexing.release()  # committed by package_create
+        with pytest.raises(indexing.IndexingFailed) as failed:
+            indexing.flush()
+        assert "dataset batch-refused" in str(failed.value)
+        assert "3 datasets not indexed yet" in str(failed.value)
+        assert "batch-refused" not in indexed(q="name:batch-refused")
+
+        toolkit.get_action("package_patch")(harvest.context(), {"id": ids["batch-refused"], "title": "二番目"})
+        indexing.release()
+        assert indexing.flush() == 3
+    found = indexed(q="name:batch-*")
+    assert {name: d["title"] for name, d in found.items()} == {
+        "batch-first": "一番目", "batch-refused": "二番目", "batch-last": "三番目"}

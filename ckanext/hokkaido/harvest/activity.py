@@ -22,7 +22,7 @@ receiver, as do all other actions.
 from __future__ import annotations
 
 import contextlib
-import copy
+import json
 from typing import Any, Iterator
 
 from ckan import model, plugins
@@ -82,7 +82,9 @@ def _dataset_written(sender: str, **kwargs: Any) -> None:
     show_context = {"model": model, "session": model.Session, "ignore_auth": True, "for_view": False}
     package_plugin = lib_plugins.lookup_package_plugin(read["type"])
     shown, _errors = lib_plugins.plugin_validate(
-        package_plugin, show_context, copy.deepcopy(read), package_plugin.show_package_schema(), "package_show")
+        # a copy (the read goes to the index too), made the way the index stores it: as JSON
+        package_plugin, show_context, json.loads(json.dumps(read)), package_plugin.show_package_schema(),
+        "package_show")
     for item in plugins.PluginImplementations(plugins.IPackageController):
         item.after_dataset_show(show_context, shown)
 

@@ -14,7 +14,8 @@ hands over once it has committed them (:func:`release`). :func:`flush`
 (called every few hundred records, after each job, and by :func:`deferred`
 on the way out) indexes each dataset handed over once, from its state in the
 database (a withdrawn dataset leaves the index, as with CKAN's own indexing),
-without a Solr commit per dataset, then commits Solr once. A dataset whose
+in one request to Solr (CKAN's indexer opens a connection and sends a
+request for each dataset), then commits Solr once. A dataset whose
 activity was made from a read of it (:mod:`ckanext.hokkaido.harvest.activity`)
 is indexed from that read (:func:`keep`) unless its ``metadata_modified``
 has changed since, the rule package_show applies to its own Solr copy. A dataset another
@@ -35,8 +36,12 @@ import logging
 import threading
 from typing import Any, Iterable, Iterator
 
+import pysolr
+
 from ckan import model, plugins
 from ckan.lib.search import SearchIndexError, index_for
+from ckan.lib.search import index as search_index
+from ckan.lib.search.common import make_connection
 from ckan.plugins import toolkit
 
 __all__ = ["deferred", "flush", "keep", "mark", "note", "release", "is_deferred", "IndexingFailed"]
@@ -54,6 +59,52 @@ _depth = 0
 
 class IndexingFailed(RuntimeError):
     """Solr refused the batch; the datasets stay noted for the next flush."""
+
+
+class _Documents:
+    """Stands in for the Solr connection of CKAN's indexer in the thread that
+    flushes (:func:`_connection`): keeps the documents it would send, one
+    request each, for :func:`_send` to send together."""
+
+    def __init__(self) -> None:
+        self.docs: list[dict[str, Any]] = []
+
+    def add(self, docs: list[dict[str, Any]], commit: bool = False, **kwargs: Any) -> None:
+        self.docs.extend(docs)
+
+    def delete(self, **kwargs: Any) -> Any:  # a dataset indexed as deleted leaves at once
+        return make_connection().delete(**kwargs)
+
+
+SEND_BATCH = 100  # documents per request to Solr
+_local = threading.local()
+_original_connection = search_index.make_connection
+
+
+def _connection(decode_dates: bool = True) -> Any:
+    """``make_connection`` of CKAN's indexer while indexing is deferred."""
+    documents = getattr(_local, "documents", None)
+    return documents if documents is not None else _original_connection(decode_dates)
+
+
+def _send(documents: list[dict[str, Any]], names: list[str]) -> None:
+    """Send the documents in one request; when Solr refuses it, one by one,
+    to name the dataset refused.
+
+    :raises IndexingFailed: naming the dataset, with how many were sent.
+    """
+    conn = make_connection()
+    try:
+        conn.add(docs=documents, commit=False)
+        return
+    except (pysolr.SolrError, OSError) as exc:
+        if len(documents) == 1:
+            raise IndexingFailed(f"dataset {names[0]}: {str(exc)[:1000]}") from exc
+    for position, document in enumerate(documents):
+        try:
+            conn.add(docs=[document], commit=False)
+        except (pysolr.SolrError, OSError) as exc:
+            raise IndexingFailed(f"dataset {names[position]}: {str(exc)[:1000]}") from exc
 
 
 def is_deferred() -> bool:
@@ -126,6 +177,7 @@ def flush() -> int:
     modified = _modified(sorted(kept))
     index = index_for(model.Package)
     context = {"ignore_auth": True, "validate": False, "use_cache": False}
+    documents, names = _Documents(), []
     done = 0
     try:
         for package_id in ids:
@@ -136,17 +188,28 @@ def flush() -> int:
             except toolkit.ObjectNotFound:  # purged since: it must not stay findable
                 index.delete_package({"id": package_id})
             else:
-                index.update_dict(dataset, defer_commit=True)
+                _local.documents = documents
+                try:
+                    index.update_dict(dataset, defer_commit=True)
+                finally:
+                    _local.documents = None
+                names += [dataset.get("name") or package_id] * (len(documents.docs) - len(names))
             done += 1
+            if documents.docs and (len(documents.docs) >= SEND_BATCH or done == len(ids)):
+                _send(documents.docs, names)
+                documents.docs, names = [], []
         index.commit()
-    except (SearchIndexError, OSError) as exc:
-        left = ids[done:] or ids  # a failed commit leaves every one of them uncertain
+    except (SearchIndexError, IndexingFailed, OSError) as exc:
+        left = ids  # sent in batches: which reached Solr is not known
         mark(left)
-        where = f"dataset {ids[done]}" if done < len(ids) else "commit"
+        if isinstance(exc, IndexingFailed):
+            where = str(exc)
+        else:
+            where = f"dataset {ids[done]}: {exc}" if done < len(ids) else f"commit: {exc}"
         raise IndexingFailed(
             f"検索インデックスを更新できませんでした ({len(left)} 件が未反映。"
             f"`ckan search-index rebuild` で復旧できます) / the search index could not be updated "
-            f"at {where}: {exc}; {len(left)} datasets not indexed yet") from exc
+            f"at {where}; {len(left)} datasets not indexed yet") from exc
     log.info("indexed %d datasets written by the harvest", done)
     return done
 
@@ -161,9 +224,12 @@ def deferred() -> Iterator[None]:
     unloaded = False
     with _lock:
         _depth += 1
-        if _depth == 1 and plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
-            plugins.unload(SYNCHRONOUS_PLUGIN)
-            unloaded = True
+        if _depth == 1:
+            # the indexer's connections: a flushing thread's documents are collected
+            search_index.make_connection = _connection
+            if plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
+                plugins.unload(SYNCHRONOUS_PLUGIN)
+                unloaded = True
     try:
         try:
             yield
@@ -181,5 +247,6 @@ def deferred() -> Iterator[None]:
             _depth -= 1
             if not _depth:
                 _kept.clear()
+                search_index.make_connection = _original_connection
             if unloaded:
                 plugins.load(SYNCHRONOUS_PLUGIN)
