@@ -19,7 +19,7 @@ import pytest
 
 from ckan import model, plugins
 from ckan.lib.search import index_for
-from ckan.lib.search.common import SolrSettings
+from ckan.lib.search.common import SolrSettings, make_connection
 from ckan.model.system_info import set_system_info
 from ckan.plugins import toolkit
 
@@ -209,3 +209,35 @@ def test_a_dataset_solr_refuses_is_named_and_its_batch_is_sent_again(harvest):
     found = indexed(q="name:batch-*")
     assert {name: d["title"] for name, d in found.items()} == {
         "batch-first": "一番目", "batch-refused": "二番目", "batch-last": "三番目"}
+
+
+def test_each_document_holds_what_ckans_own_indexer_stores(cli, harvest, portals, app):
+    # What it tries: the run indexes a dataset from the read its activity
+    # made, with the activity's validation of that read (not validated a
+    # second time). Each document must hold what CKAN's own indexer stores
+    # when it indexes the dataset afresh: the dataset as package_show reads
+    # it, and that read validated with the show schema (what package_search
+    # answers from), with ckanext-harvest's additions to both.
+    server = portals()
+    FakeCkan([make_dataset(i) for i in range(3)]).install(server)
+    source = make_source(harvest, server.url, SAPPORO, name="documents")
+    assert run(cli, "--source", "documents").exit_code == 0
+    names = sorted(in_database(source))
+    assert len(names) == 3
+
+    def stored() -> dict[str, dict]:
+        found = make_connection().search(q=f"municipality_code:{SAPPORO}", fl="name,data_dict,validated_data_dict",
+                                         rows=10).docs
+        return {d["name"]: {"data": json.loads(d["data_dict"]), "validated": json.loads(d["validated_data_dict"])}
+                for d in found}
+
+    by_the_run = stored()
+    with app.flask_app.test_request_context():  # the locale the run's CLI has
+        for name in names:
+            index_for(model.Package).update_dict(toolkit.get_action("package_show")(
+                {"ignore_auth": True, "validate": False, "use_cache": False}, {"id": name}), defer_commit=True)
+    index_for(model.Package).commit()
+    by_ckan = stored()
+    assert sorted(by_ckan) == names
+    assert by_the_run == by_ckan
+    assert all(d["validated"]["municipality_code"] == SAPPORO for d in by_ckan.values())

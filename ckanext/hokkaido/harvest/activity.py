@@ -10,8 +10,9 @@ the database; the batch reads it from the database once more.
 
 Inside :func:`shared_with_index` (entered by the nightly run with deferred
 indexing) the plugin's receiver of those two actions is replaced by
-:func:`_dataset_written`, which reads the dataset once, hands that read to the
-index (:func:`ckanext.hokkaido.harvest.indexing.keep`) and makes the activity
+:func:`_dataset_written`, which reads the dataset once, validates that read
+with the show schema once, hands both to the index
+(:func:`ckanext.hokkaido.harvest.indexing.keep`) and makes the activity
 the plugin would make from it: the same type, data (the read validated with
 the show schema, then the plugins' ``after_dataset_show``), actor and
 permission labels, committed with the action or deferred with it as the
@@ -27,6 +28,7 @@ from typing import Any, Iterator
 
 from ckan import model, plugins
 from ckan.lib import plugins as lib_plugins
+from ckan.lib.navl.dictization_functions import MissingNullEncoder
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.harvest import indexing
@@ -78,13 +80,14 @@ def _dataset_written(sender: str, **kwargs: Any) -> None:
     read = toolkit.get_action("package_show")(
         {"ignore_auth": True, "validate": False, "use_cache": False, "for_view": False},
         {"id": package.id, "include_tracking": False})
-    indexing.keep(read)
     show_context = {"model": model, "session": model.Session, "ignore_auth": True, "for_view": False}
     package_plugin = lib_plugins.lookup_package_plugin(read["type"])
     shown, _errors = lib_plugins.plugin_validate(
         # a copy (the read goes to the index too), made the way the index stores it: as JSON
         package_plugin, show_context, json.loads(json.dumps(read)), package_plugin.show_package_schema(),
         "package_show")
+    # as the index stores it, before after_dataset_show adds to it
+    indexing.keep(read, json.loads(json.dumps(shown, cls=MissingNullEncoder)))
     for item in plugins.PluginImplementations(plugins.IPackageController):
         item.after_dataset_show(show_context, shown)
 

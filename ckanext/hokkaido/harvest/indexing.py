@@ -17,8 +17,9 @@ database (a withdrawn dataset leaves the index, as with CKAN's own indexing),
 in one request to Solr (CKAN's indexer opens a connection and sends a
 request for each dataset), then commits Solr once. A dataset whose
 activity was made from a read of it (:mod:`ckanext.hokkaido.harvest.activity`)
-is indexed from that read (:func:`keep`) unless its ``metadata_modified``
-has changed since, the rule package_show applies to its own Solr copy. A dataset another
+is indexed from that read (:func:`keep`), with the validation the activity
+made of it, unless its ``metadata_modified`` has changed since, the rule
+package_show applies to its own Solr copy. A dataset another
 worker thread has written but not yet committed is left for a later flush:
 read before its commit, it would be missing from the index.
 
@@ -39,6 +40,7 @@ from typing import Any, Iterable, Iterator
 import pysolr
 
 from ckan import model, plugins
+from ckan.lib import plugins as lib_plugins
 from ckan.lib.search import SearchIndexError, index_for
 from ckan.lib.search import index as search_index
 from ckan.lib.search.common import make_connection
@@ -53,7 +55,8 @@ SYNCHRONOUS_PLUGIN = "synchronous_search"
 _lock = threading.Lock()
 _pending: set[str] = set()  # committed: to index at the next flush
 _noted: dict[int, set[str]] = {}  # by thread: written, maybe not committed yet
-_kept: dict[str, dict[str, Any]] = {}  # id → package_show read (validate=False) after its write
+# id → package_show read (validate=False) after its write, and that read validated
+_kept: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
 _depth = 0
 
 
@@ -85,6 +88,23 @@ def _connection(decode_dates: bool = True) -> Any:
     """``make_connection`` of CKAN's indexer while indexing is deferred."""
     documents = getattr(_local, "documents", None)
     return documents if documents is not None else _original_connection(decode_dates)
+
+
+class _IndexerPlugins:
+    """``ckan.lib.plugins`` as CKAN's indexer sees it while indexing is
+    deferred: it validates each dataset with the show schema for the
+    document, which for a kept read (:func:`keep`) the activity has done."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(lib_plugins, name)
+
+    @staticmethod
+    def plugin_validate(plugin: Any, context: Any, data_dict: dict[str, Any], schema: Any,
+                        action: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        made = getattr(_local, "validated", None)
+        if action == "package_show" and made is not None and made[0] is data_dict:
+            return made[1], {}
+        return lib_plugins.plugin_validate(plugin, context, data_dict, schema, action)
 
 
 def _send(documents: list[dict[str, Any]], names: list[str]) -> None:
@@ -142,14 +162,16 @@ def _release_all() -> None:
     mark(ids)
 
 
-def keep(dataset: dict[str, Any]) -> None:
+def keep(dataset: dict[str, Any], validated: dict[str, Any] | None = None) -> None:
     """Keep ``dataset``, as package_show returns it with ``validate=False``
     right after it was written, for the flush to index without reading it
-    again; the flush reads it all the same if its ``metadata_modified`` is
-    no longer the one kept."""
+    again, and ``validated``, the same read validated with the show schema
+    (as CKAN's indexer would validate it, nothing added since), if made; the
+    flush reads it all the same if its ``metadata_modified`` is no longer
+    the one kept. Neither is changed after this call but by the flush."""
     if _depth:
         with _lock:
-            _kept[dataset["id"]] = dataset
+            _kept[dataset["id"]] = (dataset, validated)
 
 
 def _modified(ids: list[str]) -> dict[str, str]:
@@ -181,18 +203,19 @@ def flush() -> int:
     done = 0
     try:
         for package_id in ids:
-            dataset = kept.get(package_id)
+            dataset, validated = kept.get(package_id, (None, None))
             try:
                 if dataset is None or dataset.get("metadata_modified") != modified.get(package_id):
-                    dataset = toolkit.get_action("package_show")(dict(context), {"id": package_id})
+                    dataset, validated = toolkit.get_action("package_show")(dict(context), {"id": package_id}), None
             except toolkit.ObjectNotFound:  # purged since: it must not stay findable
                 index.delete_package({"id": package_id})
             else:
                 _local.documents = documents
+                _local.validated = (dataset, validated) if validated is not None else None
                 try:
                     index.update_dict(dataset, defer_commit=True)
                 finally:
-                    _local.documents = None
+                    _local.documents = _local.validated = None
                 names += [dataset.get("name") or package_id] * (len(documents.docs) - len(names))
             done += 1
             if documents.docs and (len(documents.docs) >= SEND_BATCH or done == len(ids)):
@@ -225,8 +248,9 @@ def deferred() -> Iterator[None]:
     with _lock:
         _depth += 1
         if _depth == 1:
-            # the indexer's connections: a flushing thread's documents are collected
+            # a flushing thread's documents are collected, kept reads not validated again
             search_index.make_connection = _connection
+            search_index.lib_plugins = _IndexerPlugins()
             if plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
                 plugins.unload(SYNCHRONOUS_PLUGIN)
                 unloaded = True
@@ -248,5 +272,6 @@ def deferred() -> Iterator[None]:
             if not _depth:
                 _kept.clear()
                 search_index.make_connection = _original_connection
+                search_index.lib_plugins = lib_plugins
             if unloaded:
                 plugins.load(SYNCHRONOUS_PLUGIN)
