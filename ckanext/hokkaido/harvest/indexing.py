@@ -14,14 +14,22 @@ hands over once it has committed them (:func:`release`). :func:`flush`
 (called every few hundred records, after each job, and by :func:`deferred`
 on the way out) indexes each dataset handed over once, from its state in the
 database (a withdrawn dataset leaves the index, as with CKAN's own indexing),
-in one request to Solr (CKAN's indexer opens a connection and sends a
-request for each dataset), then commits Solr once. A dataset whose
+a hundred documents to a request (CKAN's indexer opens a connection and
+sends a request for each dataset), then commits Solr once. A dataset whose
 activity was made from a read of it (:mod:`ckanext.hokkaido.harvest.activity`)
 is indexed from that read (:func:`keep`), with the validation the activity
 made of it, unless its ``metadata_modified`` has changed since, the rule
 package_show applies to its own Solr copy. A dataset another
 worker thread has written but not yet committed is left for a later flush:
 read before its commit, it would be missing from the index.
+
+The documents are CKAN's own: the flush calls CKAN's indexer for each
+dataset. Inside :func:`deferred` two names its module looks up
+(``ckan.lib.search.index``) answer differently in the flushing thread only:
+``make_connection`` gives a stand-in that collects the documents
+(:class:`_Documents`), and ``lib_plugins.plugin_validate`` gives, for a kept
+read, the validation the activity made of it (:class:`_IndexerPlugins`);
+every other caller, and every other thread, gets CKAN's.
 
 Nothing is lost when the process dies in between: datasets noted but not
 indexed belong to harvest jobs left unfinished, and the next run reindexes
@@ -75,19 +83,19 @@ class _Documents:
     def add(self, docs: list[dict[str, Any]], commit: bool = False, **kwargs: Any) -> None:
         self.docs.extend(docs)
 
-    def delete(self, **kwargs: Any) -> Any:  # a dataset indexed as deleted leaves at once
+    def delete(self, **kwargs: Any) -> Any:  # a dataset indexed as deleted leaves Solr at once
         return make_connection().delete(**kwargs)
 
 
 SEND_BATCH = 100  # documents per request to Solr
-_local = threading.local()
-_original_connection = search_index.make_connection
+_local = threading.local()  # the flushing thread's documents and kept validation
+_indexer_names: tuple[Any, Any] | None = None  # CKAN's, while replaced
 
 
 def _connection(decode_dates: bool = True) -> Any:
     """``make_connection`` of CKAN's indexer while indexing is deferred."""
     documents = getattr(_local, "documents", None)
-    return documents if documents is not None else _original_connection(decode_dates)
+    return documents if documents is not None else make_connection(decode_dates)
 
 
 class _IndexerPlugins:
@@ -109,9 +117,9 @@ class _IndexerPlugins:
 
 def _send(documents: list[dict[str, Any]], names: list[str]) -> None:
     """Send the documents in one request; when Solr refuses it, one by one,
-    to name the dataset refused.
+    to name the dataset refused (``names`` goes with ``documents``).
 
-    :raises IndexingFailed: naming the dataset, with how many were sent.
+    :raises IndexingFailed: naming the dataset refused.
     """
     conn = make_connection()
     try:
@@ -243,12 +251,13 @@ def deferred() -> Iterator[None]:
 
     :raises IndexingFailed: from the last flush, when the block ended well.
     """
-    global _depth
+    global _depth, _indexer_names
     unloaded = False
     with _lock:
         _depth += 1
         if _depth == 1:
             # a flushing thread's documents are collected, kept reads not validated again
+            _indexer_names = (search_index.make_connection, search_index.lib_plugins)
             search_index.make_connection = _connection
             search_index.lib_plugins = _IndexerPlugins()
             if plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
@@ -271,7 +280,7 @@ def deferred() -> Iterator[None]:
             _depth -= 1
             if not _depth:
                 _kept.clear()
-                search_index.make_connection = _original_connection
-                search_index.lib_plugins = lib_plugins
+                search_index.make_connection, search_index.lib_plugins = _indexer_names
+                _indexer_names = None
             if unloaded:
                 plugins.load(SYNCHRONOUS_PLUGIN)
