@@ -28,5 +28,9 @@ setup(
             "hokkaido_catalog_csv_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoCatalogCsvHarvester",
             "hokkaido_webpage_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoWebpageHarvester",
         ],
+        "ckan.test_plugins": [
+            # a harvester that fetches without our guard (tests/harvest/test_outbound_guard.py)
+            "hokkaido_test_unguarded_harvester = tests.harvest.unguarded:UnguardedHarvester",
+        ],
     },
 )

@@ -60,6 +60,8 @@ from requests.structures import CaseInsensitiveDict
 __all__ = [
     # errors
     "HarvestError",
+    "public_host",
+    "public_url",
     "ConfigError",
     "FetchError",
     "ConnectionFailed",
@@ -131,17 +133,63 @@ def _redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def public_host(url: str | None) -> str:
+    """The host (and a port other than the scheme's) of ``url``: all of a
+    URL that a public message names. Path, query string and credentials may
+    hold tokens or text a remote server chose, so they are left out."""
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "?"
+    if not host:
+        return "?"
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443, "ftp": 21}.get(parts.scheme)
+    return f"{host}:{port}" if port and port != default else host
+
+
+_SECRET_PARAMETER = re.compile(r"(?i)key|token|secret|passw|pwd|auth|sig|session|sid|credential|code")
+
+
+def public_url(url: str | None) -> str | None:
+    """``url`` as a public page may show it: without ``user:password@`` and
+    with the value of every query parameter whose name looks secret
+    (``api_key``, ``token``, ``sig``, …) replaced by ``***``."""
+    if not url:
+        return url
+    url = _redact(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return public_host(url)
+    if not parts.query:
+        return url
+    query = "&".join(
+        f"{name}=***" if _SECRET_PARAMETER.search(name) and sep else f"{name}{sep}{value}"
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&")))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
 class HarvestError(Exception):
     """Base class of every error an adapter or the HTTP client raises.
 
     :param url: the URL being fetched (credentials are removed for display).
-    :param reason: what went wrong, in English.
-    :param message_ja: a short Japanese summary; each subclass has a default.
+    :param reason: what went wrong, in English. It may quote what the
+        server sent (an error body, a parser's complaint about it), so it is
+        detail for the source's own staff, not for a public page.
+    :param message_ja: a short Japanese summary in our own words; each
+        subclass has a default. It never quotes the server.
 
-    ``str(error)`` is ``"<url>: <reason>"``.
+    ``str(error)`` is ``"<url>: <reason>"``; :attr:`public_message` is what
+    anyone may read.
     """
 
     default_message_ja: ClassVar[str] = "ハーベストに失敗しました"
+    #: The English counterpart of :attr:`default_message_ja`, for public messages.
+    message_en: ClassVar[str] = "the harvest failed"
 
     def __init__(self, url: str, reason: str, *, message_ja: str | None = None) -> None:
         self.url = _redact(url)
@@ -149,47 +197,61 @@ class HarvestError(Exception):
         self.message_ja = message_ja or self.default_message_ja
         super().__init__(f"{self.url}: {reason}")
 
+    @property
+    def public_message(self) -> str:
+        """The failure in our own words, fit for any reader: the Japanese
+        summary, the English one, the host (and an HTTP status), never the
+        URL's path, query or credentials nor a byte the server chose."""
+        return f"{self.message_ja} / {self.message_en} ({public_host(self.url)})"
+
 
 class ConfigError(HarvestError):
     """The adapter's URL or configuration is invalid (a usage error)."""
 
     default_message_ja = "ハーベスト元の設定が正しくありません"
+    message_en = "the source's URL or configuration is invalid"
 
 
 class FetchError(HarvestError):
     """The resource could not be fetched."""
 
     default_message_ja = "データを取得できませんでした"
+    message_en = "the data could not be fetched"
 
 
 class ConnectionFailed(FetchError):
     """The connection could not be made or broke off (DNS, refused, reset)."""
 
     default_message_ja = "サーバーに接続できませんでした"
+    message_en = "could not connect to the server"
 
 
 class Timeout(FetchError):
     """The server did not answer or finish in time."""
 
     default_message_ja = "サーバーの応答がタイムアウトしました"
+    message_en = "the server did not answer in time"
 
 
 class TooLarge(FetchError):
     """The body is larger than the configured ``max_bytes``."""
 
     default_message_ja = "データが大きすぎるため取得を中止しました"
+    message_en = "the data is larger than the limit; download stopped"
 
 
 class TooManyRedirects(FetchError):
     """More redirects than ``max_redirects``."""
 
     default_message_ja = "リダイレクトが多すぎます"
+    message_en = "too many redirects"
 
 
 class BlockedAddress(FetchError):
     """The URL's scheme or the address its host resolves to is not allowed."""
 
     default_message_ja = "接続が許可されていないアドレスです"
+    message_en = "connecting to this address is not allowed"
 
 
 class HttpStatusError(FetchError):
@@ -200,6 +262,7 @@ class HttpStatusError(FetchError):
     """
 
     default_message_ja = "サーバーがエラーを返しました"
+    message_en = "the server answered with an error status"
 
     def __init__(
         self,
@@ -214,11 +277,16 @@ class HttpStatusError(FetchError):
         self.status = status
         self.body_excerpt = body_excerpt
 
+    @property
+    def public_message(self) -> str:
+        return f"{self.message_ja} / the server answered HTTP {self.status} ({public_host(self.url)})"
+
 
 class BadResponse(HarvestError):
     """The body arrived but is not what the portal's API promises."""
 
     default_message_ja = "サーバーの応答の形式が正しくありません"
+    message_en = "the server's answer is not in the expected format"
 
 
 class IncompleteListing(BadResponse):
@@ -230,6 +298,7 @@ class IncompleteListing(BadResponse):
     """
 
     default_message_ja = "一覧の取得中に内容が変わったため、一覧が不完全な可能性があります"
+    message_en = "the listing changed while it was read and may be incomplete"
 
 
 class LimitExceeded(BadResponse):
@@ -238,6 +307,7 @@ class LimitExceeded(BadResponse):
     a ZIP, a CSV field, XML entities); nothing of it is used."""
 
     default_message_ja = "データが安全のための上限を超えているため、読み込みを中止しました"
+    message_en = "the data passes a safety limit and was not read"
 
 
 # ---------------------------------------------------------------------------
@@ -1414,7 +1484,8 @@ class Problem:
         row or resource was skipped).
     :ivar line: the line (CSV) or row (XLSX) number, 1-based, if any.
     :ivar url: the URL the problem was found at, if any.
-    :ivar message_ja: a short Japanese summary for the web UI.
+    :ivar message_ja: a short Japanese summary for the web UI, in our own
+        words (never quoting the source: :attr:`reason` may).
     """
 
     identifier: str
@@ -1432,6 +1503,18 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.level}: {self.identifier}: {self.reason}"
+
+    @property
+    def public_message(self) -> str:
+        """The problem in our own words, fit for any reader (see
+        :attr:`HarvestError.public_message`); :attr:`reason` is the detail."""
+        summary = self.message_ja or (
+            "記録を読み込めませんでした / a record was skipped" if self.level == "error"
+            else "記録の一部を読めませんでした / part of a record could not be read")
+        where = [public_host(self.url)] if self.url else []
+        if self.line:
+            where.append(f"{self.line}行目 / line {self.line}")
+        return f"[{self.level}] {summary}" + (f" ({', '.join(where)})" if where else "")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

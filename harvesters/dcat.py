@@ -149,7 +149,17 @@ class DcatAdapter(SourceAdapter):
         if isinstance(context, list):
             return [self._resolve_context(item, url, depth) for item in context]
         if isinstance(context, Mapping):
-            return self._inline_contexts(context, url, depth)
+            context = self._inline_contexts(context, url, depth)
+            if "@import" not in context:
+                return context
+            # JSON-LD 1.1: the imported context, overridden by this one. Fetched
+            # here, through our client: rdflib would fetch it itself, unguarded.
+            imported = context["@import"]
+            base = self._resolve_context(imported, url, depth) if isinstance(imported, str) else None
+            if not isinstance(base, Mapping):
+                raise BadResponse(url, "@import does not name a JSON-LD context object",
+                                  message_ja="JSON-LD のコンテキストが読めません")
+            return {**base, **{key: value for key, value in context.items() if key != "@import"}}
         if not isinstance(context, str):
             return context
         remote = urljoin(url, context)

@@ -249,10 +249,10 @@ class ShirasagiAdapter(SourceAdapter):
                     codes.append(match.code)
             elif match.status == "ambiguous":
                 self.report(identifier, f"area {name!r} is ambiguous: it fits {', '.join(match.candidates)}",
-                            url=url, message_ja=f"地域「{name}」に該当する自治体が複数あります")
+                            url=url, message_ja="地域に該当する自治体が複数あります")
             else:
                 self.report(identifier, f"area {name!r} is not a Hokkaido municipality in the registry",
-                            url=url, message_ja=f"地域「{name}」は自治体一覧にありません")
+                            url=url, message_ja="地域が自治体一覧にありません")
         if len(codes) == 1:
             return codes[0]
         if len(codes) > 1:

@@ -102,7 +102,7 @@ ckan_ini() {
         "ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0" \
         "ckan.site_url = http://127.0.0.1:$CKAN_PORT" \
         "ckan.site_title = 北海道オープンデータポータル" \
-        "ckan.plugins = activity hokkaido scheming_datasets harvest ckan_harvester hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester" \
+        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester" \
         "scheming.dataset_schemas = ckanext.hokkaido:schemas/hokkaido_dataset.yaml" \
         "scheming.dataset_fallback = false" \
         "ckan.locale_default = ja" \
@@ -111,6 +111,7 @@ ckan_ini() {
         "ckan.display_timezone = Asia/Tokyo" \
         "ckan.storage_path = $VAR/storage" \
         "ckan.dataset.create_on_ui_requires_resources = false" \
+        "ckan.csrf_protection.ignore_extensions = false" \
         "ckan.gravatar_default = disabled" \
         "ckan.harvest.mq.type = redis" \
         "ckan.harvest.mq.hostname = 127.0.0.1" \

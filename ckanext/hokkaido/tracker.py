@@ -248,21 +248,28 @@ def _source_code(config: Optional[str], org_name: Optional[str]) -> Optional[str
     return None
 
 
-def harvest_errors(job_id: str, limit: int = 20) -> list[dict[str, str]]:
-    """The messages of one job's gather and object errors."""
+def harvest_errors(job_id: str, limit: int = 20,
+                   with_detail: bool = False) -> list[dict[str, Any]]:
+    """The public messages of one job's gather and object errors; with
+    ``with_detail`` also each one's ``detail`` (what the source's server
+    said, for the source's organization: ``harvest/errors.py``)."""
     sql = """
-        SELECT 'gather' AS stage, NULL AS guid, ge.message, ge.created
-          FROM harvest_gather_error ge WHERE ge.harvest_job_id = :job
-        UNION ALL
-        SELECT oe.stage, o.guid, oe.message, oe.created
-          FROM harvest_object_error oe
-          JOIN harvest_object o ON o.id = oe.harvest_object_id
-         WHERE o.harvest_job_id = :job
-        ORDER BY created LIMIT :limit
+        SELECT e.stage, e.guid, e.message, d.detail FROM (
+            SELECT 'gather' AS stage, NULL AS guid, ge.id, ge.message, ge.created
+              FROM harvest_gather_error ge WHERE ge.harvest_job_id = :job
+            UNION ALL
+            SELECT oe.stage, o.guid, oe.id, oe.message, oe.created
+              FROM harvest_object_error oe
+              JOIN harvest_object o ON o.id = oe.harvest_object_id
+             WHERE o.harvest_job_id = :job
+            ORDER BY created LIMIT :limit) e
+        LEFT JOIN hokkaido_harvest_error_detail d ON d.error_id = e.id
+        ORDER BY e.created
     """
-    return [{"stage": r.stage, "identifier": r.guid, "message": r.message}
-            for r in model.Session.execute(sa.text(sql),
-                                           {"job": job_id, "limit": limit})]
+    rows = model.Session.execute(sa.text(sql), {"job": job_id, "limit": limit})
+    return [dict({"stage": r.stage, "identifier": r.guid, "message": r.message},
+                 **({"detail": r.detail} if with_detail else {}))
+            for r in rows]
 
 
 def elsewhere_records() -> dict[str, dict[str, str]]:

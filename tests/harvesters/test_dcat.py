@@ -288,6 +288,19 @@ def test_dcat_ap_remote_context_is_fetched_through_the_guarded_client(portal, cl
     assert len(portal.requests_to("/context.jsonld")) == 1
 
 
+def test_dcat_ap_context_import_is_fetched_through_the_guarded_client(portal, client):
+    # Bad input: a JSON-LD 1.1 context that @imports another by URL; rdflib's own
+    # loader would fetch it with urllib, past the address guard.
+    document = dict(DCAT_AP, **{"@context": {"@version": 1.1, "@import": portal.url + "/base.jsonld",
+                                             "xsd": "http://www.w3.org/2001/XMLSchema#"}})
+    serve_feed(portal, document, path="/catalog.jsonld", content_type="application/ld+json")
+    serve_feed(portal, {"@context": DCAT_AP["@context"]}, path="/base.jsonld", content_type="application/ld+json")
+    records = list(DcatAdapter(portal.url + "/catalog.jsonld", {}, client).records())
+    assert [r.title for r in records] == ["人口統計", "避難所一覧"]
+    (fetched,) = portal.requests_to("/base.jsonld")
+    assert fetched.headers["User-Agent"].startswith("ckanext-hokkaido-harvester/")
+
+
 def test_dcat_ap_turtle(portal, client):
     # Bad input: none; the same kind of catalog as Turtle.
     turtle = """

@@ -80,7 +80,6 @@ from ckanext.harvest.model import (
     HarvestGatherError,
     HarvestJob,
     HarvestObject,
-    HarvestObjectError,
     HarvestObjectExtra,
     HarvestSource,
 )
@@ -90,7 +89,7 @@ from harvesters.base import (ConfigError, FetchError, HarvestError, HostThrottle
                              SourceAdapter)
 
 from ckanext.hokkaido import registry
-from ckanext.hokkaido.harvest import secrets
+from ckanext.hokkaido.harvest import errors, secrets
 from ckanext.hokkaido.inventory import URL_PATTERN
 from ckanext.hokkaido.limits import limits_from_config
 
@@ -132,6 +131,7 @@ class TimeLimitExceeded(FetchError):
     """The run's time limit for this source passed before a request."""
 
     default_message_ja = "時間制限を超えたため収集を中断しました"
+    message_en = "the run's time limit for this source was reached"
 
 
 _throttles: dict[float, HostThrottle] = {}
@@ -169,10 +169,12 @@ class SourceConfigError(ValueError):
 
 
 class RecordError(Exception):
-    """A record cannot be imported; ``str()`` is ``"<日本語> (<English>)"``."""
+    """A record cannot be imported; ``str()`` is ``"<日本語> (<English>)"``,
+    public (our words); ``detail`` may quote the record."""
 
-    def __init__(self, message_ja: str, message_en: str) -> None:
+    def __init__(self, message_ja: str, message_en: str, detail: Optional[str] = None) -> None:
         super().__init__(f"{message_ja} ({message_en})")
+        self.detail = detail
 
 
 @dataclasses.dataclass(frozen=True)
@@ -410,8 +412,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
         except Exception as exc:
             model.Session.rollback()
             log.exception("gather of harvest job %s failed", harvest_job.id)
-            self._gather_error(harvest_job, f"収集中に予期しないエラーが発生しました。削除は行いません "
-                                            f"(unexpected error, no dataset withdrawn: {exc!r})")
+            self._gather_error(harvest_job, "収集中に予期しないエラーが発生しました。削除は行いません "
+                                            "(unexpected error, no dataset withdrawn)", repr(exc))
             return []
 
     def _gather(self, harvest_job: HarvestJob) -> list[str]:
@@ -428,7 +430,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         full = full or since is None
         records: list[Record] = []
         listed: list[str] | None = None
-        failure: str | None = None
+        failure: tuple[str, str] | None = None
         client = self.make_client(settings.api_key, source.url)
         adapter = None
         try:
@@ -438,9 +440,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
             for record in adapter.records(since=since):
                 records.append(record)
         except HarvestError as exc:
-            failure = f"{exc.message_ja} ({exc})"
+            failure = errors.describe(exc)
         except ValueError as exc:  # a record the adapter could not normalise
-            failure = f"データセットを正規化できませんでした ({exc})"
+            failure = ("データセットを正規化できませんでした / a record could not be normalised", str(exc))
         finally:
             client.close()
 
@@ -449,9 +451,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
         if failure is not None:
             self._gather_error(
                 harvest_job,
-                f"ハーベスト元を読めませんでした: {failure}. 取得できた {len(records)} 件のみ取り込み、"
+                f"ハーベスト元を読めませんでした: {failure[0]}. 取得できた {len(records)} 件のみ取り込み、"
                 f"削除は行いません (reading the source failed; {len(records)} records read are imported, "
-                "no dataset is withdrawn)")
+                "no dataset is withdrawn)", failure[1])
             return ids
         if listed is not None:
             ids += self._create_withdrawals(harvest_job, held, set(listed) | {r.identifier for r in records},
@@ -472,7 +474,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         except Exception as exc:  # see gather_stage: never let the fetch consumer die
             model.Session.rollback()
             log.exception("fetch of %s failed", harvest_object.guid)
-            self._object_error(harvest_object, f"予期しないエラー (unexpected error: {exc!r})", "Fetch")
+            self._object_error(harvest_object, errors.UNEXPECTED, "Fetch", repr(exc))
             return False
         if settings.force or self._extra(harvest_object, "status") == "new":
             return True  # "new": the gather found no current object for the record
@@ -492,16 +494,17 @@ class HokkaidoHarvesterBase(HarvesterBase):
             return self._import_record(harvest_object, record, settings)
         except (RecordError, SourceConfigError) as exc:
             model.Session.rollback()
-            self._object_error(harvest_object, str(exc), "Import")
+            self._object_error(harvest_object, str(exc), "Import", getattr(exc, "detail", None))
         except toolkit.ValidationError as exc:
             model.Session.rollback()
-            self._object_error(harvest_object, f"データセットの検証に失敗しました (validation failed: "
-                                               f"{json.dumps(exc.error_dict, ensure_ascii=False)})", "Import")
+            # the field names are the schema's; the messages may quote the record
+            fields = ", ".join(sorted(map(str, exc.error_dict))) if isinstance(exc.error_dict, dict) else "?"
+            self._object_error(harvest_object, f"データセットの検証に失敗しました / validation failed ({fields})",
+                               "Import", json.dumps(exc.error_dict, ensure_ascii=False))
         except Exception as exc:  # one broken record must not stop the others
             model.Session.rollback()
             log.exception("import of %s failed", harvest_object.guid)
-            self._object_error(harvest_object, f"取り込み中に予期しないエラー (unexpected error: {exc!r})",
-                               "Import")
+            self._object_error(harvest_object, errors.UNEXPECTED, "Import", repr(exc))
         return False
 
     # -- gather helpers -----------------------------------------------------
@@ -784,13 +787,13 @@ class HokkaidoHarvesterBase(HarvesterBase):
             self._object_error(
                 harvest_object,
                 "[warning] リソースのURLを保存しません（http/https/ftp のみ） / resource URL "
-                f"refused, only http(s) and ftp are stored: {str(resource['url'])[:200]!r}", "Import")
+                "refused, only http(s) and ftp are stored", "Import", repr(str(resource["url"])[:200]))
         source_url = record.source_url
         if source_url and not URL_PATTERN.match(source_url):
             self._object_error(
                 harvest_object,
                 "[warning] 収集元URLを保存しません / source URL refused, only http(s) and ftp "
-                f"are stored: {source_url[:200]!r}", "Import")
+                "are stored", "Import", repr(source_url[:200]))
             source_url = None
         if not refused and source_url == record.source_url:
             return record
@@ -806,8 +809,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
                               "the record could not be attributed to a municipality; "
                               "set municipality_code or an attribution rule")
         if registry.name_of(code) is None:
-            raise RecordError(f"{code} は北海道の市町村コードではありません",
-                              f"{code} is not a Hokkaido municipality code")
+            raise RecordError("市町村コードが北海道の市町村ではありません",
+                              "the record's municipality code is not a Hokkaido municipality",
+                              f"municipality_code {code!r}")
         record = self._without_unsafe_links(harvest_object, record)
         source = harvest_object.source
         previous = self._latest_with_package(source.id, record.identifier)
@@ -866,10 +870,9 @@ class HokkaidoHarvesterBase(HarvesterBase):
     # -- errors ---------------------------------------------------------------
 
     @staticmethod
-    def _gather_error(harvest_job: HarvestJob, message: str) -> None:
-        message = secrets.redact(message)
-        log.warning("harvest job %s: %s", harvest_job.id, message)
-        HarvestGatherError.create(message, harvest_job)
+    def _gather_error(harvest_job: HarvestJob, message: str, detail: Optional[str] = None) -> None:
+        """``message`` is public: our words only; ``detail`` may quote the source."""
+        errors.gather_error(harvest_job, message, detail)
 
     def _record_problems(self, harvest_job: HarvestJob, problems: list) -> None:
         """Put the adapter's record-level problems in the job's report.
@@ -885,18 +888,16 @@ class HokkaidoHarvesterBase(HarvesterBase):
                    .filter(HarvestObject.harvest_job_id == harvest_job.id)}
         for problem in problems:
             where = problem.identifier or (f"line {problem.line}" if problem.line else "?")
-            reason = secrets.redact(
-                f"[{problem.level}] {problem.message_ja + ' / ' if problem.message_ja else ''}{problem.reason}")
             obj = objects.get(problem.identifier) if problem.level == "warning" else None
             if obj is None:
                 obj = HarvestObject(guid=where, job=harvest_job,
                                     harvest_source_id=harvest_job.source_id,
                                     state="ERROR", report_status="errored")
                 obj.save()
-            HarvestObjectError.create(reason, obj, "Gather")
+            errors.object_error(obj, problem.public_message, "Gather", problem.reason)
 
     @staticmethod
-    def _object_error(harvest_object: HarvestObject, reason: str, stage: str) -> None:
-        message = secrets.redact(f"{harvest_object.guid}: {reason}")
-        log.warning("harvest object %s: %s", harvest_object.id, message)
-        HarvestObjectError.create(message, harvest_object, stage)
+    def _object_error(harvest_object: HarvestObject, reason: str, stage: str,
+                      detail: Optional[str] = None) -> None:
+        """``reason`` is public: our words only; ``detail`` may quote the source."""
+        errors.object_error(harvest_object, f"{harvest_object.guid}: {reason}", stage, detail)

@@ -1,6 +1,9 @@
-"""Actions of the ``hokkaido_harvest`` plugin: the run report, and the
+"""Actions of the ``hokkaido_harvest`` plugin: the run report; the
 chained ``package_update`` and ``harvest_source_list`` that keep harvest
-sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.secrets`)."""
+sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.secrets`);
+the chained ``harvest_job_create`` and ``harvest_send_job_to_gather_queue``
+that keep ckanext-harvest's queue from running a source type that fetches
+without the address guard (:mod:`ckanext.hokkaido.harvest.guard`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,10 +14,13 @@ from ckan.types import Context, DataDict
 
 from ckanext.harvest.model import HarvestJob, HarvestSource
 
-from ckanext.hokkaido.harvest import secrets
+from harvesters.base import public_url
+
+from ckanext.hokkaido.harvest import errors, guard, secrets
 from ckanext.hokkaido.harvest.report import job_report
 
-__all__ = ["hokkaido_harvest_report", "package_update", "harvest_source_list"]
+__all__ = ["hokkaido_harvest_report", "package_update", "harvest_source_list",
+           "harvest_job_create", "harvest_send_job_to_gather_queue"]
 
 
 @toolkit.side_effect_free
@@ -30,7 +36,9 @@ def hokkaido_harvest_report(context: Context, data_dict: DataDict) -> dict[str, 
         ``gather_started``, ``finished``, ``listing`` (``full`` or
         ``incremental``), ``counters`` (``found``, ``created``, ``updated``,
         ``unchanged``, ``deleted``, ``errored``) and ``errors`` (each with
-        ``identifier``, ``stage`` and ``message``).
+        ``identifier``, ``stage`` and ``message``, our own words; for
+        sysadmins and members of the source's organization also
+        ``detail``, which may quote what the source's server answered).
     :rtype: dict
     """
     job_id = data_dict.get("id")
@@ -51,7 +59,7 @@ def hokkaido_harvest_report(context: Context, data_dict: DataDict) -> dict[str, 
     if job is None:
         raise toolkit.ObjectNotFound("harvest job not found")
     toolkit.check_access("harvest_job_show", context, {"id": job.id})
-    return job_report(job)
+    return job_report(job, with_detail=errors.may_read_detail(context, job.source_id))
 
 
 def _redacted_errors(errors: Any) -> Any:
@@ -90,8 +98,9 @@ def package_update(up_func, context: Context, data_dict: DataDict) -> dict[str, 
 @toolkit.side_effect_free
 def harvest_source_list(up_func, context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """ckanext-harvest's list, without the sources the caller may not read
-    (its own lists every source, private ones included, to anonymous users)
-    and with every API token masked."""
+    (its own lists every source, private ones included, to anonymous users),
+    with every API token masked, and URLs as :func:`harvesters.base.public_url`
+    shows them to those outside the source's organization."""
     toolkit.check_access("harvest_source_list", context, data_dict)
     sources = up_func(context, data_dict)
     check = {"model": model, "session": model.Session, "user": context.get("user"),
@@ -102,5 +111,31 @@ def harvest_source_list(up_func, context: Context, data_dict: DataDict) -> list[
             toolkit.check_access("package_show", dict(check), {"id": source["id"]})
         except (toolkit.NotAuthorized, toolkit.ObjectNotFound):
             continue
-        visible.append(dict(source, config=secrets.mask_config(source.get("config"))))
+        shown = dict(source, config=secrets.mask_config(source.get("config")))
+        if not errors.may_read_detail(context, source["id"]):
+            shown["url"] = public_url(source.get("url"))
+        visible.append(shown)
     return visible
+
+
+def _refuse_unguarded(source: Any) -> None:
+    refused = guard.refusal(source.type) if source is not None else None
+    if refused:
+        raise toolkit.ValidationError({"source_type": [refused]})
+
+
+@toolkit.chained_action
+def harvest_job_create(up_func, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """ckanext-harvest's, refusing a source whose type is not allowed to run
+    (:func:`ckanext.hokkaido.harvest.guard.refusal`)."""
+    _refuse_unguarded(HarvestSource.get((data_dict or {}).get("source_id") or ""))
+    return up_func(context, data_dict)
+
+
+@toolkit.chained_action
+def harvest_send_job_to_gather_queue(up_func, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """ckanext-harvest's, refusing a job whose source type is not allowed to
+    run (:func:`ckanext.hokkaido.harvest.guard.refusal`)."""
+    job = HarvestJob.get((data_dict or {}).get("id") or "")
+    _refuse_unguarded(job.source if job is not None else None)
+    return up_func(context, data_dict)

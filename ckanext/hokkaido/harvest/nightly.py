@@ -59,12 +59,12 @@ from ckan.plugins import PluginImplementations, toolkit
 
 from ckanext.harvest import queue
 from ckanext.harvest.interfaces import IHarvester
-from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
+from ckanext.harvest.model import (HarvestJob, HarvestObject,
                                    HarvestObjectError, HarvestObjectExtra, HarvestSource)
 
 from ckanext.hokkaido import registry, tracker
-from ckanext.hokkaido.harvest import activity, indexing
-from ckanext.hokkaido.harvest.base import DEADLINE
+from ckanext.hokkaido.harvest import activity, errors, guard, indexing
+from ckanext.hokkaido.harvest.base import DEADLINE, TimeLimitExceeded
 from ckanext.hokkaido.harvest.report import COUNTERS, job_report
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_LOCKED", "EXIT_CRASH",
@@ -90,6 +90,8 @@ JOBS_KEY = "ckanext.hokkaido.harvest.nightly_jobs"
 DUE_SLACK = dt.timedelta(hours=1)
 
 INTERRUPTED = "中断された実行 (interrupted run)"
+INDEX_FAILED = ("収集したデータセットを検索インデックスに反映できませんでした / the datasets harvested "
+                "could not all be indexed for search")
 
 #: Datasets written are sent to the search index every this many records
 #: and at the end of each job (see :mod:`ckanext.hokkaido.harvest.indexing`).
@@ -290,10 +292,11 @@ def _discard_unprocessed(job_id: str) -> int:
     return len(ids)
 
 
-def _finish(job: HarvestJob, error: Optional[str] = None) -> None:
-    """Mark ``job`` Finished (with a gather error) and reindex its source."""
+def _finish(job: HarvestJob, error: Optional[str] = None, detail: Optional[str] = None) -> None:
+    """Mark ``job`` Finished (with a gather error: ``error`` public, in our
+    words, ``detail`` for the source's organization) and reindex its source."""
     if error:
-        HarvestGatherError.create(error, job)
+        errors.gather_error(job, error, detail)
     now = _utcnow()
     job.status = "Finished"
     job.gather_started = job.gather_started or now
@@ -305,8 +308,8 @@ def _finish(job: HarvestJob, error: Optional[str] = None) -> None:
             {"model": model, "session": model.Session, "ignore_auth": True}, {"id": job.source_id})
     except SearchIndexError as exc:  # the job is finished all the same; Solr is for the source page
         model.Session.rollback()
-        HarvestGatherError.create(f"検索インデックスに収集元を反映できませんでした / the search index could "
-                                  f"not be updated for the source: {exc}", job)
+        errors.gather_error(job, "検索インデックスに収集元を反映できませんでした / the search index could "
+                                 "not be updated for the source", str(exc))
 
 
 def _interrupt(job: HarvestJob, why: str) -> None:
@@ -481,11 +484,15 @@ def _label(source: HarvestSource) -> str:
     return package.name if package is not None else source.id
 
 
+def _with_detail(error: dict[str, Any]) -> str:
+    return error["message"] + (f" [{error['detail']}]" if error.get("detail") else "")
+
+
 def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
-    report = job_report(job)
-    errors = report["errors"]
+    report = job_report(job, with_detail=True)  # the summary is for operators
+    problems = report["errors"]
     counters = report["counters"]
-    gather_failed = any(e["stage"] == "Gather" and e["identifier"] is None for e in errors)
+    gather_failed = any(e["stage"] == "Gather" and e["identifier"] is None for e in problems)
     records = counters["found"]
     all_errored = records > 0 and counters["errored"] >= records
     source = job.source
@@ -493,7 +500,7 @@ def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
         source_id=source.id, name=_label(source),
         title=source.title or "", url=source.url, job_id=job.id,
         ok=not (gather_failed or all_errored or timed_out), counters=counters,
-        first_error=errors[0]["message"] if errors else None, errors=len(errors),
+        first_error=_with_detail(problems[0]) if problems else None, errors=len(problems),
         seconds=time.monotonic() - started, timed_out=timed_out)
 
 
@@ -501,6 +508,10 @@ def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
 
 def _harvesters() -> dict[str, Any]:
     return {plugin.info()["name"]: plugin for plugin in PluginImplementations(IHarvester)}
+
+
+class _NotRunnable(Exception):
+    """The job's source cannot run here; the message says why (public)."""
 
 
 class _Progress:
@@ -589,16 +600,18 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
             try:
                 harvester = _harvesters().get(job.source.type)
                 if harvester is None:
-                    _finish(job, f"収集元の種類 {job.source.type} のハーベスターがありません "
-                                 f"(no harvester plugin for source type {job.source.type} is enabled)")
-                    return _result(job, started, False)
+                    raise _NotRunnable(f"収集元の種類 {job.source.type} のハーベスターがありません "
+                                       f"(no harvester plugin for source type {job.source.type} is enabled)")
+                refused = guard.refusal(job.source.type)
+                if refused:  # not one of ours: it would fetch without the address guard
+                    raise _NotRunnable(refused)
                 job.status = "Running"
                 job.save()
                 ids = queue.gather_stage(harvester, job) or []
                 # the limit stops the reading; what was read in time is imported,
                 # within as long again (no request is made while importing)
                 read_timed_out = deadline is not None and time.monotonic() > deadline and any(
-                    "time limit reached" in (e.message or "") for e in job.gather_errors)
+                    TimeLimitExceeded.default_message_ja in (e.message or "") for e in job.gather_errors)
                 import_deadline = time.monotonic() + time_limit if time_limit else None
                 for done, object_id in enumerate(ids, start=1):
                     if import_deadline is not None and time.monotonic() > import_deadline:
@@ -621,13 +634,16 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                                  f"{time_limit:g} s exceeded; {discarded} records not imported, "
                                  f"no dataset withdrawn)")
                 else:  # a read stopped by the limit already has its gather error
-                    _finish(job, index_error)
+                    _finish(job, index_error and INDEX_FAILED, index_error)
                 timed_out = timed_out or read_timed_out
+            except _NotRunnable as exc:
+                _finish(job, str(exc))
             except Exception as exc:
                 log.exception("harvest job %s (%s) failed", job_id, label)
                 model.Session.rollback()
                 job = HarvestJob.get(job_id)
-                _finish(job, f"予期しないエラーで中断しました (unexpected error: {exc!r})")
+                _finish(job, "予期しないエラーで中断しました / the run of this source stopped on an "
+                             "unexpected error", repr(exc))
             result = _result(job, started, timed_out)
         finally:
             DEADLINE.reset(token)

@@ -13,7 +13,9 @@ import os
 from ckan import plugins
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido.harvest import auth, indexing, logic, secrets
+from harvesters.base import public_url
+
+from ckanext.hokkaido.harvest import auth, errors, indexing, logic, secrets, views
 from ckanext.hokkaido.harvest.ckan import HokkaidoCkanHarvester
 from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester,
                                             HokkaidoDcatHarvester,
@@ -28,12 +30,23 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @toolkit.blanket.actions(logic)
+@toolkit.blanket.blueprints(views)
 @toolkit.blanket.auth_functions(auth)
 @toolkit.blanket.config_declarations(os.path.join(_HERE, "config_declaration.yaml"))
 class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
     """The ``hokkaido_harvest_report`` action, ``ckanext.hokkaido.harvest.*``
-    options, and the note of datasets written while the nightly run defers
-    search indexing (:mod:`ckanext.hokkaido.harvest.indexing`)."""
+    options, the note of datasets written while the nightly run defers
+    search indexing (:mod:`ckanext.hokkaido.harvest.indexing`), the chained
+    actions that keep tokens write-only and unguarded source types from
+    running, and the confirmation of ckanext-harvest's state-changing links
+    (:mod:`ckanext.hokkaido.harvest.views`)."""
+
+    plugins.implements(plugins.IConfigurer, inherit=True)
+
+    # IConfigurer
+
+    def update_config(self, config):
+        toolkit.add_template_directory(config, os.path.join(_HERE, "..", "templates"))
 
     plugins.implements(plugins.IDomainObjectModification, inherit=True)
 
@@ -56,10 +69,22 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
 
     def after_dataset_show(self, context, pkg_dict):
         """A harvest source's token is shown as the mask, to everyone and in
-        everything built from package_show (API, form, activity, index)."""
+        everything built from package_show (API, form, activity, index).
+        Its URL is shown whole to sysadmins and the source's organization
+        (who edit it), to others without credentials and with
+        secret-looking query values masked (:func:`harvesters.base.public_url`)."""
         if pkg_dict.get("type") == "harvest":
             if "config" in pkg_dict:
                 pkg_dict["config"] = secrets.mask_config(pkg_dict["config"])
             for extra in pkg_dict.get("extras") or []:
                 if isinstance(extra, dict) and extra.get("key") == "config":
                     extra["value"] = secrets.mask_config(extra.get("value"))
+            if pkg_dict.get("url") and not errors.may_read_detail(context, pkg_dict.get("id") or ""):
+                pkg_dict["url"] = public_url(pkg_dict["url"])
+
+    def after_dataset_search(self, search_results, search_params):
+        """Search results are public: harvest source URLs as others see them."""
+        for result in search_results.get("results") or []:
+            if isinstance(result, dict) and result.get("type") == "harvest" and result.get("url"):
+                result["url"] = public_url(result["url"])
+        return search_results

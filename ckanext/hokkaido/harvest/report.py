@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ckan import model
 
+from ckanext.hokkaido.harvest import errors as error_details
 from ckanext.harvest.model import (
     HarvestGatherError,
     HarvestJob,
@@ -30,7 +31,7 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
 
 
-def job_report(job: HarvestJob) -> dict[str, Any]:
+def job_report(job: HarvestJob, with_detail: bool = False) -> dict[str, Any]:
     """The report of one harvest job.
 
     ``found`` counts the records read from the source (objects other than
@@ -38,7 +39,9 @@ def job_report(job: HarvestJob) -> dict[str, Any]:
     objects' report status, ``errored`` the records with an error plus the
     errors of the gather stage (a source that could not be read). ``errors``
     lists each one with the record identifier (``None`` for gather errors),
-    the stage and the message.
+    the stage and the message, which is public (see
+    :mod:`ckanext.hokkaido.harvest.errors`); ``with_detail`` adds each
+    error's ``detail`` (or ``None``), for those who may read it.
     """
     session = model.Session
     counters = dict.fromkeys(COUNTERS, 0)
@@ -56,19 +59,25 @@ def job_report(job: HarvestJob) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     for error in (session.query(HarvestGatherError).filter(HarvestGatherError.harvest_job_id == job.id)
                   .order_by(HarvestGatherError.created)):
-        errors.append({"identifier": None, "stage": "Gather", "message": error.message})
+        errors.append({"id": error.id, "identifier": None, "stage": "Gather", "message": error.message})
     errored_objects: set[str] = set()
     for error, guid in (session.query(HarvestObjectError, HarvestObject.guid)
                         .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
                         .filter(HarvestObject.harvest_job_id == job.id)
                         .order_by(HarvestObjectError.created)):
         errored_objects.add(error.harvest_object_id)
-        errors.append({"identifier": guid, "stage": error.stage, "message": error.message})
+        errors.append({"id": error.id, "identifier": guid, "stage": error.stage, "message": error.message})
     failed_silently = (session.query(HarvestObject.id).filter(HarvestObject.harvest_job_id == job.id)
                        .filter(HarvestObject.state == "ERROR"))
     errored_objects.update(obj_id for (obj_id,) in failed_silently)
     counters["errored"] = len(errored_objects) + sum(
         1 for e in errors if e["stage"] == "Gather" and e["identifier"] is None)
+
+    found = error_details.details(e["id"] for e in errors) if with_detail else {}
+    for error in errors:
+        error_id = error.pop("id")
+        if with_detail:
+            error["detail"] = found.get(error_id)
 
     listing = (session.query(HarvestObjectExtra.value)
                .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)

@@ -8,7 +8,10 @@ from typing import Any
 from ckan import model
 from ckan.plugins import toolkit
 
+from harvesters.base import public_url
+
 from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido.harvest import errors as harvest_errors
 from ckanext.hokkaido.logic import schema
 
 __all__ = [
@@ -53,6 +56,10 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     """One municipality: status, sources with their last runs and errors,
     standard-dataset coverage and its newest public datasets.
 
+    Errors are public messages in our own words; sysadmins and members of a
+    source's organization also get each one's ``detail``. Source URLs are
+    shown without credentials and with secret-looking query values masked.
+
     :param id: the 6-digit local government code, e.g. ``011002``
     :type id: string
     :rtype: dictionary
@@ -66,9 +73,11 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     row = next(r for r in tracker.cached_statuses() if r["code"] == code)
     sources = tracker.harvest_sources().get(code, [])
     for source in sources:
+        source["url"] = public_url(source["url"])
         run = source["last_run"]
         if run and (run["gather_errors"] or run["objects_errored"]):
-            run["errors"] = tracker.harvest_errors(run["job_id"])
+            run["errors"] = tracker.harvest_errors(
+                run["job_id"], with_detail=harvest_errors.may_read_detail(context, source["id"]))
     have = set(row["standard_datasets"])
     row["sources"] = sources
     row["standard_coverage"] = [

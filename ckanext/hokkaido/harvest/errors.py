@@ -1,0 +1,122 @@
+"""Harvest errors in two parts: a public message and the detail.
+
+ckanext-harvest's error tables (``harvest_gather_error``,
+``harvest_object_error``) are read by its public pages and actions
+(``/harvest/<source>/job/<id>``, ``harvest_job_report``, the source page),
+by our tracker and by the municipality pages, for anyone. So they hold only
+a **public message**: our own words, the host and the HTTP status
+(:attr:`harvesters.base.HarvestError.public_message`). Never a byte a remote
+server chose, never a URL's path, query string or credentials.
+
+What the server said (an error body, a parser's complaint quoting it, an
+exception's text) is the **detail**, kept in ``hokkaido_harvest_error_detail``
+under the error's id and read only by sysadmins and members of the source's
+organization (:func:`may_read_detail`): ``hokkaido_harvest_report`` and the
+municipality page add it for them. Both parts pass through
+:func:`ckanext.hokkaido.harvest.secrets.redact`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable, Optional
+
+import sqlalchemy as sa
+
+from ckan import authz, model
+
+from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject, HarvestObjectError
+
+from harvesters.base import HarvestError, HttpStatusError
+
+from ckanext.hokkaido.harvest import secrets
+
+__all__ = ["UNEXPECTED", "describe", "gather_error", "object_error", "details",
+           "may_read_detail", "prune"]
+
+log = logging.getLogger(__name__)
+
+#: The public message of an exception that is not a :class:`HarvestError`.
+UNEXPECTED = "予期しないエラーが発生しました / an unexpected error occurred"
+
+#: Longest detail kept (an error body's excerpt is at most 4 KiB already).
+MAX_DETAIL = 8000
+
+_TABLE = "hokkaido_harvest_error_detail"
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """``(public message, detail)`` of an exception."""
+    if isinstance(exc, HarvestError):
+        detail = str(exc)
+        if isinstance(exc, HttpStatusError) and exc.body_excerpt:
+            detail += f"\n--- response body (excerpt) ---\n{exc.body_excerpt}"
+        return exc.public_message, detail
+    return UNEXPECTED, repr(exc)
+
+
+def _store_detail(error_id: str, detail: Optional[str]) -> None:
+    if not detail:
+        return
+    model.Session.execute(sa.text(f"INSERT INTO {_TABLE} (error_id, detail) VALUES (:id, :detail)"),
+                          {"id": error_id, "detail": secrets.redact(detail)[:MAX_DETAIL]})
+
+
+def gather_error(job: HarvestJob, public: str, detail: Optional[str] = None) -> None:
+    """Record (and commit) a gather error of ``job``."""
+    public = secrets.redact(public)
+    log.warning("harvest job %s: %s%s", job.id, public,
+                f" [{secrets.redact(detail)}]" if detail else "")
+    error = HarvestGatherError(message=public, job=job)
+    model.Session.add(error)
+    model.Session.flush()
+    _store_detail(error.id, detail)
+    model.Session.commit()
+
+
+def object_error(harvest_object: HarvestObject, public: str, stage: str,
+                 detail: Optional[str] = None) -> None:
+    """Record (and commit) an error of one harvest object, at ``stage``."""
+    public = secrets.redact(public)
+    log.warning("harvest object %s (%s): %s%s", harvest_object.id, harvest_object.guid, public,
+                f" [{secrets.redact(detail)}]" if detail else "")
+    error = HarvestObjectError(message=public, object=harvest_object, stage=stage)
+    model.Session.add(error)
+    model.Session.flush()
+    _store_detail(error.id, detail)
+    model.Session.commit()
+
+
+def details(error_ids: Iterable[str]) -> dict[str, str]:
+    """error id → its detail, for the ids that have one."""
+    ids = [i for i in error_ids if i]
+    if not ids:
+        return {}
+    stmt = sa.text(f"SELECT error_id, detail FROM {_TABLE} WHERE error_id IN :ids") \
+        .bindparams(sa.bindparam("ids", expanding=True))
+    return dict(model.Session.execute(stmt, {"ids": ids}).fetchall())
+
+
+def may_read_detail(context: dict[str, Any], source_id: str) -> bool:
+    """Sysadmins and members (any role) of the source's organization may;
+    nobody else, not even an internal read with ``ignore_auth`` and no user
+    (the search index, the activity stream), whose result others read."""
+    user = context.get("user")
+    if not user:
+        return False
+    if authz.is_sysadmin(user):
+        return True
+    package = model.Package.get(source_id)
+    if package is None or not package.owner_org:
+        return False
+    return authz.users_role_for_group_or_org(package.owner_org, user) is not None
+
+
+def prune() -> int:
+    """Forget the details of errors that are gone (a source cleared, a job's
+    history removed); returns how many."""
+    result = model.Session.execute(sa.text(f"""
+        DELETE FROM {_TABLE} d
+         WHERE NOT EXISTS (SELECT 1 FROM harvest_gather_error g WHERE g.id = d.error_id)
+           AND NOT EXISTS (SELECT 1 FROM harvest_object_error o WHERE o.id = d.error_id)"""))
+    model.Session.commit()
+    return result.rowcount or 0

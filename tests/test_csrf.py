@@ -1,0 +1,103 @@
+"""CSRF (issue 13, must-have 3): extensions are not exempt from CKAN's
+protection, and every state-changing address the portal serves needs the
+token: a steward logged in with a cookie, as in a browser. Bad input tried:
+the same POSTs without the token, and ckanext-harvest's GET links that
+acted at once (refresh, abort) requested as a forged ``<img>`` would.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+
+from ckan import model
+from ckan.plugins import toolkit
+from ckan.tests import factories
+from ckan.tests.helpers import _get_test_app
+
+from ckanext.harvest.model import HarvestJob
+
+pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+
+SAPPORO = "011002"
+PASSWORD = "Hokkaido-steward-1"
+TOKEN_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def test_extensions_are_not_exempt_and_the_warning_is_gone(caplog):
+    assert toolkit.asbool(toolkit.config.get("ckan.csrf_protection.ignore_extensions")) is False
+    with caplog.at_level(logging.WARNING):
+        _get_test_app()
+    assert not [r for r in caplog.records if "excluded from CSRF protection" in r.getMessage()]
+
+
+@pytest.fixture
+def steward(app):
+    """An editor of 札幌市, logged in through the login form (a cookie session)."""
+    user = factories.User(password=PASSWORD)
+    factories.Organization(name=SAPPORO, title="札幌市",
+                           users=[{"name": user["name"], "capacity": "editor"}])
+    client = app.test_client()
+    login_page = client.get("/user/login").get_data(as_text=True)
+    answer = client.post("/user/login", data={"login": user["name"], "password": PASSWORD,
+                                              "_csrf_token": TOKEN_FIELD.search(login_page).group(1)})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    source = toolkit.get_action("harvest_source_create")({"user": user["name"]}, {
+        "name": "sapporo-portal", "title": "札幌市オープンデータ", "url": "https://data.city.sapporo.example/",
+        "source_type": "hokkaido_ckan", "frequency": "MANUAL", "owner_org": SAPPORO,
+        "config": json.dumps({"municipality_code": SAPPORO})})
+    return client, source
+
+
+def job_count(source) -> int:
+    model.Session.rollback()
+    return model.Session.query(HarvestJob).filter(HarvestJob.source_id == source["id"]).count()
+
+
+def test_refresh_needs_a_confirmed_post_with_the_token(steward):
+    client, source = steward
+    # a forged <img src="/harvest/refresh/…"> only gets the question
+    page = client.get(f"/harvest/refresh/{source['id']}")
+    assert page.status_code == 200
+    assert 'id="confirm-action"' in page.get_data(as_text=True)
+    assert job_count(source) == 0
+
+    form = page.get_data(as_text=True)
+    action = re.search(r'<form id="confirm-action" method="post" action="([^"]+)"', form).group(1)
+    assert client.post(action).status_code == 400                       # no token
+    assert client.post(f"/harvest/refresh/{source['id']}").status_code == 400  # ckanext-harvest's own POST
+    assert job_count(source) == 0
+
+    done = client.post(action, data={"_csrf_token": TOKEN_FIELD.search(form).group(1)})
+    assert done.status_code == 302
+    assert job_count(source) == 1
+
+
+def test_abort_asks_first(steward):
+    client, source = steward
+    job = toolkit.get_action("harvest_job_create")({"ignore_auth": True},
+                                                   {"source_id": source["id"], "run": False})
+    page = client.get(f"/harvest/{source['name']}/job/{job['id']}/abort")
+    assert 'id="confirm-action"' in page.get_data(as_text=True)
+    model.Session.rollback()
+    assert HarvestJob.get(job["id"]).status == "New"
+    action = re.search(r'action="([^"]+)"', page.get_data(as_text=True).split('id="confirm-action"')[1]).group(1)
+    assert client.post(action).status_code == 400
+    assert client.post(action, data={"_csrf_token": TOKEN_FIELD.search(page.get_data(as_text=True)).group(1)}
+                       ).status_code == 302
+    model.Session.rollback()
+    assert HarvestJob.get(job["id"]).status == "Finished"
+
+
+def test_our_action_over_the_api_with_a_cookie_needs_the_token(steward):
+    client, _ = steward
+    url = "/api/3/action/hokkaido_municipality_set_elsewhere"
+    payload = {"id": SAPPORO, "url": "https://www.city.sapporo.jp/opendata/"}
+    assert client.post(url, json=payload).status_code == 400
+    page = client.get(f"/municipalities/{SAPPORO}").get_data(as_text=True)
+    token = re.search(r'<meta name="_csrf_token" content="([^"]+)"', page).group(1)
+    answer = client.post(url, json=payload, headers={"X-CSRFToken": token})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    assert answer.json["result"]["url"] == payload["url"]
