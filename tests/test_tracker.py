@@ -42,7 +42,7 @@ def harvest_source(code, job_failed):
     source = call_action("harvest_source_create", context=as_site_user(),
                          url=f"http://{code}.example.invalid/",
                          name=f"src-{code}", title=f"{code} portal",
-                         source_type="ckan", owner_org=code,
+                         source_type="hokkaido_ckan", owner_org=code,
                          config=json.dumps({"municipality_code": code}))
     job = HarvestJob(source_id=source["id"], status="Finished",
                      finished=dt.datetime.utcnow())

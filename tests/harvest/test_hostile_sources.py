@@ -54,6 +54,7 @@ def assert_refused_and_kept(harvest, source, datasets, report, *fragments):
     assert len(gather) == 1, report["errors"]
     message = gather[0]["message"]
     assert "ハーベスト元を読めませんでした" in message and "no dataset is withdrawn" in message
+    message += " " + (gather[0]["detail"] or "")  # the detail names the place and the setting
     for fragment in fragments:
         assert fragment in message, message
     assert harvest.datasets(source) == datasets

@@ -343,7 +343,8 @@ def test_time_limit(cli, harvest, portals):
     (job,) = jobs_of(slow_source)
     assert job.status == "Finished"
     (message,) = gather_errors(job)
-    assert "time limit reached" in message and "時間制限" in message and "no dataset is withdrawn" in message
+    assert "time limit for this source was reached" in message and "時間制限" in message and "no dataset is withdrawn" in message
+    assert "time limit reached" in line  # the operator's summary carries the detail
     assert harvest.datasets(slow_source) == {}  # nothing was read within the limit
     assert len(harvest.datasets(fast_source)) == 2
     no_job_unfinished()

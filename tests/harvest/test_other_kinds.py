@@ -41,7 +41,8 @@ def test_shirasagi_attributes_by_area_and_reports_unknown_areas(portal, harvest)
     assert len(names) == 2 and all(n.startswith("013951-") for n in names)
     assert len(harvest.searchable(fq='municipality_code:"010006"')) == 1
     messages = " ".join(e["message"] for e in report["errors"])
-    assert "架空町" in messages
+    details = " ".join(e["detail"] or "" for e in report["errors"])
+    assert "架空町" in details and "架空町" not in messages  # the source's words are detail
     assert packages[4]["uuid"] in messages           # the dataset with no area
     # a rerun of the unchanged portal updates nothing
     again = run(harvest, source)

@@ -81,7 +81,7 @@ def test_no_type_offered_reaches_a_loopback_listener(cli, editor, portals):
     sources = []
     for source_type in types:
         for host in ("127.0.0.1", "localhost"):
-            url = f"http://{host}:{listener.port}{INTERNAL_PATH}"
+            url = f"http://{host}:{listener.port}/{source_type}{INTERNAL_PATH}"
             sources.append(create_source(editor, f"{source_type.replace('_', '-')}-{host.replace('.', '-')}",
                                          url, source_type))
 

@@ -301,7 +301,7 @@ def test_a_rejected_token_is_in_no_report_log_or_page(harvest, portal, people, a
 
     assert {authorization(r) for r in portal.requests} == {WRONG}
     (error,) = report["errors"]
-    assert "HTTP 403" in error["message"] and "Access denied: API token" in error["message"]
+    assert "HTTP 403" in error["message"] and "Access denied: API token" in error["detail"]
     sysadmin = {"user": harvest.user["name"]}
     outputs = [
         report,

@@ -31,7 +31,7 @@ from harvesters.base import HarvestError, HttpStatusError
 from ckanext.hokkaido.harvest import secrets
 
 __all__ = ["UNEXPECTED", "describe", "gather_error", "object_error", "details",
-           "may_read_detail", "prune"]
+           "may_read_detail", "is_member", "prune"]
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +100,19 @@ def may_read_detail(context: dict[str, Any], source_id: str) -> bool:
     """Sysadmins and members (any role) of the source's organization may;
     nobody else, not even an internal read with ``ignore_auth`` and no user
     (the search index, the activity stream), whose result others read."""
+    package = model.Package.get(source_id)
+    return is_member(context, package.owner_org if package is not None else None)
+
+
+def is_member(context: dict[str, Any], organization_id: Optional[str]) -> bool:
+    """Whether the context's user is a sysadmin or a member (any role) of
+    the organization."""
     user = context.get("user")
     if not user:
         return False
     if authz.is_sysadmin(user):
         return True
-    package = model.Package.get(source_id)
-    if package is None or not package.owner_org:
-        return False
-    return authz.users_role_for_group_or_org(package.owner_org, user) is not None
+    return bool(organization_id) and authz.users_role_for_group_or_org(organization_id, user) is not None
 
 
 def prune() -> int:

@@ -715,6 +715,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
         except indexing.IndexingFailed as exc:
             report.index_error = str(exc)
         _take_snapshot(report)
+        errors.prune()  # details of errors that went with a cleared source or job
         report.finished = _utcnow()
     return report
 

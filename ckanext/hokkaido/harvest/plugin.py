@@ -79,7 +79,12 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
             for extra in pkg_dict.get("extras") or []:
                 if isinstance(extra, dict) and extra.get("key") == "config":
                     extra["value"] = secrets.mask_config(extra.get("value"))
-            if pkg_dict.get("url") and not errors.may_read_detail(context, pkg_dict.get("id") or ""):
+            # the search index keeps the URL whole (its reads are ignore_auth
+            # and unvalidated; package_show may answer from it): every reader
+            # gets it masked here or in after_dataset_search
+            index_read = context.get("ignore_auth") and context.get("validate") is False
+            if pkg_dict.get("url") and not index_read \
+                    and not errors.may_read_detail(context, pkg_dict.get("id") or ""):
                 pkg_dict["url"] = public_url(pkg_dict["url"])
 
     def after_dataset_search(self, search_results, search_params):
