@@ -61,8 +61,11 @@ def harvested(ckan_server):
 
 def test_only_http_links_are_stored_and_the_report_says_which(harvested):
     assert harvested["counters"]["created"] == 1, harvested
+    # the refused URLs are the errors' detail (for the source's organization), not their message
     messages = " ".join(e["message"] for e in harvested["errors"])
-    assert "javascript:alert(6)" in messages and "data:text/html" in messages
+    details = " ".join(e["detail"] or "" for e in harvested["errors"])
+    assert "javascript:alert(6)" in details and "data:text/html" in details
+    assert "javascript:" not in messages and messages.count("リソースのURLを保存しません") == 2
     datasets = call_action("package_search", q="*:*")["results"]
     assert len(datasets) == 1
     urls = [r["url"] for r in datasets[0]["resources"]]

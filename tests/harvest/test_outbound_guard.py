@@ -128,3 +128,14 @@ def test_a_foreign_type_is_skipped_unless_an_operator_names_it(cli, editor, port
     allowed = nightly(cli, "--source", "foreign")
     assert allowed.exit_code == 0, allowed.stdout + allowed.stderr
     assert [r.path for r in listener.requests] == ["/internal-admin"]
+
+
+def test_the_probe_command_reaches_no_loopback_listener(cli, editor, portals):
+    # Bad input: a steward asks the portal to probe (and register) an internal address.
+    listener = portals()
+    result = cli.invoke(ckan, ["hokkaido", "probe", f"http://127.0.0.1:{listener.port}{INTERNAL_PATH}",
+                               "--municipality", SAPPORO, "--register"])
+    assert result.exit_code == 1, result.output
+    assert "loopback" in result.output
+    assert listener.requests == []
+    assert toolkit.get_action("harvest_source_list")({"ignore_auth": True}, {}) == []

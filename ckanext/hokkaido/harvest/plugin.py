@@ -46,7 +46,8 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
     # IConfigurer
 
     def update_config(self, config):
-        toolkit.add_template_directory(config, os.path.join(_HERE, "..", "templates"))
+        # the same directory as the hokkaido plugin's (added once, whichever comes first)
+        toolkit.add_template_directory(config, os.path.normpath(os.path.join(_HERE, "..", "templates")))
 
     plugins.implements(plugins.IDomainObjectModification, inherit=True)
 
