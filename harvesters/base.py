@@ -1353,8 +1353,9 @@ class Record:
     municipality_code: str | None = None
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    #: Fields left out of :meth:`content_hash`.
-    HASH_EXCLUDED: ClassVar[frozenset[str]] = frozenset({"source_modified"})
+    #: Fields left out of :meth:`content_hash` (none: a new date alone is a
+    #: re-publication the portal must record).
+    HASH_EXCLUDED: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         self.identifier = _clean(self.identifier)
@@ -1382,8 +1383,9 @@ class Record:
 
         Stable across runs and processes, independent of key order in
         ``extras`` and resources and of tag order. ``source_modified`` is
-        left out: a source that bumps its timestamp without changing
-        anything we store should not cause a re-import.
+        part of it: a record re-published with only a new date is imported
+        again, so the portal's 収集元更新日時 and the tracker follow the
+        source's own date.
         """
         data = {k: v for k, v in self.to_dict().items() if k not in self.HASH_EXCLUDED}
         canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

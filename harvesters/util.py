@@ -4,10 +4,11 @@ Nothing here fetches anything.
 """
 from __future__ import annotations
 
+import email.utils
 import html
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +21,8 @@ __all__ = [
     "is_http_url",
     "modified_since",
     "parse_date",
+    "read_modified",
+    "is_repeating_interval",
 ]
 
 #: File extensions that mark a link as a data file, with the format name used for resources.
@@ -134,14 +137,22 @@ _ISO_LIKE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s]+(\d{1,2}):
 _KANJI_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日")
 _ERA_DATE = re.compile(r"^(令和|平成|昭和|[RHS])(\d{1,2}|元)[年.](\d{1,2})[月.](\d{1,2})日?", re.I)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})|年(\d{1,2})月)?年?$")
+_HTTP_DATE = re.compile(r"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (GMT|UTC|[+-]\d{4})$")
+#: ISO 8601 repeating interval, as DCAT-US writes "continuously updated"
+#: (``R/P1D``, ``R/PT1H``, ``R/2024-01-01/P1M``).
+_REPEATING = re.compile(r"^R\d*/(?:[^/]+/)?P(?!$)(?:\d+[YMWD])*(?:T(?=\d)(?:\d+[HMS])*)?$")
 
 
 def parse_date(value: Any) -> str | None:
     """Normalise a date as catalogs write it to ISO 8601, or ``None``.
 
-    Understands ISO timestamps (kept with their time), ``2024/4/1``,
-    ``2024年4月1日``, ``令和6年4月1日``, ``R6.4.1``, ``20240401`` and
-    :class:`~datetime.date`/:class:`~datetime.datetime` values (from XLSX).
+    Understands ISO timestamps (kept with their time), ISO dates of reduced
+    precision (``2024``, ``2024-04``: the first day of the period),
+    ``2024/4/1``, ``2024年4月1日``, ``令和6年4月1日``, ``R6.4.1``,
+    ``20240401``, HTTP dates (``Mon, 01 Apr 2024 00:00:00 GMT``, from
+    ``Last-Modified``) and :class:`~datetime.date`/:class:`~datetime.datetime`
+    values (from XLSX).
     """
     if value is None or value == "":
         return None
@@ -166,6 +177,12 @@ def parse_date(value: Any) -> str | None:
         match = _KANJI_DATE.match(text) or _COMPACT.match(text)
         if match:
             return date(*map(int, match.groups())).isoformat()
+        match = _YEAR_MONTH.match(text)
+        if match:
+            year, month, kanji_month = match.groups()
+            return date(int(year), int(month or kanji_month or 1), 1).isoformat()
+        if _HTTP_DATE.match(text):
+            return email.utils.parsedate_to_datetime(text).isoformat()
         match = _ERA_DATE.match(text)
         if match:
             era, year, month, day = match.groups()
@@ -174,6 +191,38 @@ def parse_date(value: Any) -> str | None:
     except ValueError:
         return None
     return None
+
+
+def is_repeating_interval(value: Any) -> bool:
+    """True for an ISO 8601 repeating interval such as ``R/P1D``."""
+    return isinstance(value, str) and bool(_REPEATING.match(value.strip()))
+
+
+def read_modified(value: Any, now: datetime | None = None) -> tuple[str | None, str | None]:
+    """A source's last-modified value as the portal stores it, and why not.
+
+    :returns: ``(stored, problem)``: ``stored`` is an ISO 8601 date or
+        timestamp (any form :func:`parse_date` reads), an ISO 8601 repeating
+        interval such as ``R/P1D`` (DCAT-US for "continuously updated",
+        which the tracker counts as fresh), or ``None``; ``problem`` says in
+        English why a value given was not used: unreadable, or more than one
+        day in the future (a typo such as 2204/4/1 would keep a
+        municipality fresh for ever).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if is_repeating_interval(value):
+        return value.strip(), None
+    parsed = parse_date(value)
+    if parsed is None:
+        return None, f"unreadable date {str(value)[:100]!r}"
+    moment = _as_utc(parsed)
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    if moment is not None and moment > now + timedelta(days=1):
+        return None, f"date {str(value)[:100]!r} is in the future"
+    return parsed, None
 
 
 def _as_utc(value: str) -> datetime | None:

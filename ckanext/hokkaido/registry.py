@@ -62,6 +62,16 @@ def municipalities() -> tuple[Municipality, ...]:
     return tuple(sorted(rows, key=lambda m: m.code))
 
 
+def prefecture() -> Municipality:
+    """北海道 itself (the prefecture's inventory is published under its
+    code): tracked beside the 179, never counted among them."""
+    return Municipality(
+        code=PREFECTURE_CODE, code5=PREFECTURE_CODE[:5], name=PREFECTURE_NAME,
+        name_kana="ホッカイドウ", name_hiragana="ほっかいどう", type="都道府県",
+        subprefecture="北海道庁", homepage_url="https://www.pref.hokkaido.lg.jp/",
+        lat=43.0643, lng=141.3469)
+
+
 @functools.lru_cache(maxsize=None)
 def by_code() -> dict[str, Municipality]:
     return {m.code: m for m in municipalities()}

@@ -5,23 +5,34 @@ Everything is read with a handful of SQL aggregates over the whole portal
 their ``municipality_code`` field; harvest sources with their last finished
 job; organization extras for "publishes elsewhere"; and the daily snapshots.
 
-Status rules, in the order they are tried (documented in the README and
-returned by ``hokkaido_publishing_summary``):
+Status rules, in the order they are tried (one place: :func:`decide_status`;
+documented in the README and returned by ``hokkaido_publishing_summary``):
 
-1. **取得エラー** (harvest error): the municipality has harvest sources and
-   the last finished run of every one of them failed (a gather error, or
-   every harvested object errored). Its earlier datasets stay in the portal
-   and are still counted; the errors are shown.
-2. **公開中** (publishing): at least one public dataset changed at the
-   source within the last N months (``ckanext.hokkaido.stale_months``,
-   default 12). The date is the source's own last-modified date where the
-   dataset has one (a harvest touches every dataset, a publisher does not),
-   else CKAN's ``metadata_modified``.
+1. **公開中** (publishing): a public dataset of the municipality, from any
+   source that delivers its data (its own portal, or a shared one such as
+   HARP or BODIK) or made here, changed within the last N months
+   (``ckanext.hokkaido.stale_months``, default 12). A dataset's date is
+   the source's own last-modified date where the source gives one (an
+   ISO 8601 repeating interval such as ``R/P1D`` means continuously
+   updated: today); a harvested dataset whose source gives none counts from
+   the day we first saw it (never from our latest harvest); a dataset made
+   here counts from its last change. A date more than a day in the future
+   is not used.
+2. **取得エラー** (harvest error): not publishing by rule 1, and every
+   source that delivers its data failed *to be read* on its last run
+   (nothing came). Problems after a good read (a partial listing,
+   withdrawals skipped, the time limit after a partial import, a
+   search-index error, an interrupted run, records that failed) are
+   warnings, never this status.
 3. **他サイトで公開** (publishes elsewhere): a steward recorded a site we
-   cannot harvest, with its URL and a date. Counts as publishing.
+   cannot harvest, confirmed within the last N months (the record lapses
+   without a new confirmation).
 4. **更新停滞** (stale): it has public datasets, none changed for N months.
-5. **未確認** (unknown): nothing of the above: no public dataset, and no
-   record of publishing elsewhere.
+5. **未確認** (unknown): nothing of the above.
+
+Beside the status, ``warnings`` lists each delivering source whose last run
+was not clean. 北海道 (010006) has a row of its own, by the same rules,
+outside the 179 and outside the rate.
 
 実施率 (publishing rate) = (公開中 + 更新停滞 + 他サイトで公開) / 179.
 Private and deleted datasets never count.
@@ -89,17 +100,22 @@ def _standard_params() -> dict[str, str]:
 # the plan stays fast even before the table statistics are fresh.
 _PUBLIC_DATASETS = """
     SELECT p.id, ex.code, p.title, coalesce(p.notes, '') AS notes,
-           coalesce(CASE WHEN ex.source_modified ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
-                         THEN left(ex.source_modified, 10)::date END,
-                    p.metadata_modified::date) AS modified,
+           coalesce(
+               CASE WHEN ex.source_modified ~ '^R[0-9]*/' THEN CAST(:today AS date)
+                    WHEN ex.source_modified ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
+                     AND left(ex.source_modified, 10)::date <= CAST(:today AS date) + 1
+                    THEN left(ex.source_modified, 10)::date END,
+               CASE WHEN ex.harvested THEN p.metadata_created::date
+                    ELSE p.metadata_modified::date END) AS modified,
            ex.standard_no
     FROM (SELECT package_id,
                  max(value) FILTER (WHERE key = 'municipality_code') AS code,
                  max(value) FILTER (WHERE key = 'source_modified') AS source_modified,
-                 max(value) FILTER (WHERE key = 'standard_dataset') AS standard_no
+                 max(value) FILTER (WHERE key = 'standard_dataset') AS standard_no,
+                 bool_or(key = 'source_identifier' AND value <> '') AS harvested
             FROM package_extra
            WHERE state = 'active' AND key IN
-                 ('municipality_code', 'source_modified', 'standard_dataset')
+                 ('municipality_code', 'source_modified', 'standard_dataset', 'source_identifier')
            GROUP BY package_id) ex
     JOIN package p ON p.id = ex.package_id
     WHERE ex.code IS NOT NULL
@@ -133,7 +149,8 @@ def _ensure_statistics() -> None:
                 connection.execute(sa.text(f"ANALYZE {table}"))
 
 
-def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
+def dataset_stats(code: Optional[str] = None,
+                  today: Optional[dt.date] = None) -> dict[str, dict[str, Any]]:
     """code → dataset_count, resource_count, newest_modified and the
     standard datasets it publishes, in one SQL statement.
 
@@ -170,7 +187,8 @@ def dataset_stats(code: Optional[str] = None) -> dict[str, dict[str, Any]]:
         FROM stats LEFT JOIN coverage ON coverage.code = stats.code
     """
     stmt = sa.text(sql).bindparams(sa.bindparam("tags", expanding=True))
-    params = dict(_standard_params(), tags=list(STANDARD_TAGS), code=code)
+    params = dict(_standard_params(), tags=list(STANDARD_TAGS), code=code,
+                  today=today or dt.date.today())
     _ensure_statistics()
     rows = model.Session.execute(stmt, params).fetchall()
     return {r.code: {"dataset_count": int(r.datasets),
@@ -192,8 +210,15 @@ def _harvest_tables_exist() -> bool:
 
 
 def harvest_sources() -> dict[str, list[dict[str, Any]]]:
-    """code → its active, public harvest sources with their last finished
-    job (a private source is as invisible as a private dataset)."""
+    """code → the active, public harvest sources that deliver its data: its
+    own (configured for it, or owned by its organization) and the shared
+    ones that hold a public dataset of it; each with its last finished job
+    (a private source is as invisible as a private dataset).
+
+    A last run ``read_failed`` when a gather error says the source could not
+    be read at all (``harvest/errors.py``), or when it has gather errors and
+    no record (an error of ckanext-harvest's own); ``ok`` when it had no
+    error of any kind."""
     if not _harvest_tables_exist():
         return {}
     sql = """
@@ -201,6 +226,9 @@ def harvest_sources() -> dict[str, list[dict[str, Any]]]:
                j.id AS job_id, j.finished, j.created AS job_created,
                (SELECT count(*) FROM harvest_gather_error ge
                  WHERE ge.harvest_job_id = j.id) AS gather_errors,
+               (SELECT count(*) FROM harvest_gather_error ge
+                  JOIN hokkaido_harvest_error_detail d ON d.error_id = ge.id
+                 WHERE ge.harvest_job_id = j.id AND d.read_failure) AS read_failures,
                (SELECT count(*) FROM harvest_object o
                  WHERE o.harvest_job_id = j.id) AS objects,
                (SELECT count(*) FROM harvest_object o
@@ -216,23 +244,37 @@ def harvest_sources() -> dict[str, list[dict[str, Any]]]:
         WHERE s.active
         ORDER BY s.title
     """
+    holders = """
+        SELECT DISTINCT o.harvest_source_id AS source_id, pe.value AS code
+          FROM harvest_object o
+          JOIN package p ON p.id = o.package_id AND p.state = 'active' AND NOT p.private
+          JOIN package_extra pe ON pe.package_id = p.id AND pe.state = 'active'
+                               AND pe.key = 'municipality_code'
+         WHERE o.current
+    """
+    held: dict[str, set[str]] = {}
+    for r in model.Session.execute(sa.text(holders)):
+        held.setdefault(r.source_id, set()).add(r.code)
     sources: dict[str, list[dict[str, Any]]] = {}
     for r in model.Session.execute(sa.text(sql)):
-        code = _source_code(r.config, r.org_name)
-        if code is None:
-            continue
+        codes = set(held.get(r.id, ()))
+        own = _source_code(r.config, r.org_name)
+        if own is not None:
+            codes.add(own)
         last_run = None
         if r.job_id:
-            failed = r.gather_errors > 0 or (
-                r.objects > 0 and r.objects_errored == r.objects)
+            read_failed = r.read_failures > 0 or (r.gather_errors > 0 and r.objects == 0)
             last_run = {"job_id": r.job_id,
                         "finished": r.finished.isoformat() if r.finished else None,
-                        "ok": not failed, "gather_errors": int(r.gather_errors),
+                        "read_failed": read_failed,
+                        "ok": not (r.gather_errors or r.objects_errored),
+                        "gather_errors": int(r.gather_errors),
                         "objects": int(r.objects),
                         "objects_errored": int(r.objects_errored)}
-        sources.setdefault(code, []).append({
-            "id": r.id, "title": r.title, "url": r.url, "type": r.type,
-            "last_run": last_run})
+        for code in sorted(codes):
+            sources.setdefault(code, []).append({
+                "id": r.id, "title": r.title, "url": r.url, "type": r.type,
+                "shared": code != own, "last_run": dict(last_run) if last_run else None})
     return sources
 
 
@@ -287,21 +329,40 @@ def elsewhere_records() -> dict[str, dict[str, str]]:
     return {code: rec for code, rec in records.items() if rec.get("url")}
 
 
+def elsewhere_is_current(elsewhere: Optional[dict], today: dt.date, months: int) -> bool:
+    """A 他サイトで公開 record counts while its confirmation is at most N
+    months old (a record without a readable date does not count)."""
+    try:
+        confirmed = dt.date.fromisoformat(str((elsewhere or {}).get("date") or "")[:10])
+    except ValueError:
+        return False
+    return bool((elsewhere or {}).get("url")) and confirmed >= _months_before(today, months)
+
+
 def decide_status(dataset_count: int, newest: Optional[dt.date],
                   sources: list[dict[str, Any]], elsewhere: Optional[dict],
                   today: dt.date, months: int) -> str:
-    """Apply the status rules of the module docstring."""
-    runs = [s["last_run"] for s in sources if s.get("last_run")]
-    if runs and len(runs) == len(sources) and not any(r["ok"] for r in runs):
-        return HARVEST_ERROR
-    fresh_after = _months_before(today, months)
-    if dataset_count and newest and newest >= fresh_after:
+    """Apply the status rules of the module docstring (the one place)."""
+    if dataset_count and newest and newest >= _months_before(today, months):
         return PUBLISHING
-    if elsewhere:
+    runs = [s["last_run"] for s in sources if s.get("last_run")]
+    if sources and len(runs) == len(sources) and all(r["read_failed"] for r in runs):
+        return HARVEST_ERROR
+    if elsewhere_is_current(elsewhere, today, months):
         return ELSEWHERE
     if dataset_count:
         return STALE
     return UNKNOWN
+
+
+def source_warnings(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The delivering sources whose last run was not clean, to show beside
+    the status (public words only)."""
+    return [{"source_id": s["id"], "title": s["title"], "read_failed": s["last_run"]["read_failed"],
+             "message": ("収集元を読めませんでした / the source could not be read"
+                         if s["last_run"]["read_failed"] else
+                         "前回の収集で問題がありました / the last harvest reported problems")}
+            for s in sources if s.get("last_run") and not s["last_run"]["ok"]]
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -313,36 +374,44 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last_day))
 
 
+def _status_row(m: registry.Municipality, stats: dict, sources: dict, elsewhere: dict,
+                today: dt.date, months: int) -> dict[str, Any]:
+    s = stats.get(m.code, {})
+    srcs = sources.get(m.code, [])
+    newest = s.get("newest_modified")
+    record = elsewhere.get(m.code)
+    status = decide_status(s.get("dataset_count", 0), newest, srcs, record, today, months)
+    runs = [x["last_run"] for x in srcs if x["last_run"]]
+    if record is not None:
+        record = dict(record, current=elsewhere_is_current(record, today, months))
+    return {
+        "code": m.code, "name": m.name, "name_kana": m.name_kana,
+        "type": m.type, "subprefecture": m.subprefecture,
+        "homepage_url": m.homepage_url, "lat": m.lat, "lng": m.lng,
+        "is_prefecture": m.code == registry.PREFECTURE_CODE,
+        "status": status, "status_en": STATUSES[status][0],
+        "dataset_count": s.get("dataset_count", 0),
+        "resource_count": s.get("resource_count", 0),
+        "newest_modified": newest.isoformat() if newest else None,
+        "standard_datasets": s.get("standard_datasets", []),
+        "standard_count": len(s.get("standard_datasets", [])),
+        "source_count": len(srcs),
+        "last_harvest_ok": (all(r["ok"] for r in runs) if runs else None),
+        "warnings": source_warnings(srcs),
+        "elsewhere": record,
+    }
+
+
 def municipality_statuses(today: Optional[dt.date] = None) -> list[dict[str, Any]]:
-    """The 179 municipalities with their status, in code order."""
+    """北海道's row (``is_prefecture``), then the 179 municipalities with
+    their status, in code order."""
     today = today or dt.date.today()
     months = stale_months()
-    stats = dataset_stats()
+    stats = dataset_stats(today=today)
     sources = harvest_sources()
     elsewhere = elsewhere_records()
-    out = []
-    for m in registry.municipalities():
-        s = stats.get(m.code, {})
-        srcs = sources.get(m.code, [])
-        newest = s.get("newest_modified")
-        status = decide_status(s.get("dataset_count", 0), newest, srcs,
-                               elsewhere.get(m.code), today, months)
-        runs = [x["last_run"] for x in srcs if x["last_run"]]
-        out.append({
-            "code": m.code, "name": m.name, "name_kana": m.name_kana,
-            "type": m.type, "subprefecture": m.subprefecture,
-            "homepage_url": m.homepage_url, "lat": m.lat, "lng": m.lng,
-            "status": status, "status_en": STATUSES[status][0],
-            "dataset_count": s.get("dataset_count", 0),
-            "resource_count": s.get("resource_count", 0),
-            "newest_modified": newest.isoformat() if newest else None,
-            "standard_datasets": s.get("standard_datasets", []),
-            "standard_count": len(s.get("standard_datasets", [])),
-            "source_count": len(srcs),
-            "last_harvest_ok": (all(r["ok"] for r in runs) if runs else None),
-            "elsewhere": elsewhere.get(m.code),
-        })
-    return out
+    return [_status_row(m, stats, sources, elsewhere, today, months)
+            for m in (registry.prefecture(), *registry.municipalities())]
 
 
 # -- cache ------------------------------------------------------------------
@@ -388,8 +457,9 @@ def cached_statuses() -> list[dict[str, Any]]:
 
 
 def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Totals, 実施率 and the same by subprefecture."""
-    rows = list(rows)
+    """Totals, 実施率 and the same by subprefecture, over the 179
+    municipalities (北海道's own row is left out)."""
+    rows = [r for r in rows if not r.get("is_prefecture")]
 
     def block(subset: list[dict[str, Any]]) -> dict[str, Any]:
         counts = Counter(r["status"] for r in subset)
@@ -423,7 +493,7 @@ def take_snapshot(day: Optional[dt.date] = None) -> int:
     """Store today's status of every municipality; rerunning the same day
     replaces that day's rows (idempotent). Returns the number of rows."""
     day = day or dt.date.today()
-    rows = municipality_statuses(today=day)
+    rows = [r for r in municipality_statuses(today=day) if not r["is_prefecture"]]
     session = model.Session
     session.execute(sa.text("DELETE FROM hokkaido_status_snapshot "
                             "WHERE snapshot_date = :day"), {"day": day})

@@ -65,7 +65,9 @@ def _filtered(rows: list[dict[str, Any]], args: Any) -> list[dict[str, Any]]:
 
 @municipalities.route("/municipalities")
 def index() -> str:
-    rows = toolkit.get_action("hokkaido_municipality_list")(_context(), {})
+    everything = toolkit.get_action("hokkaido_municipality_list")(_context(), {})
+    prefecture = next((r for r in everything if r["is_prefecture"]), None)
+    rows = [r for r in everything if not r["is_prefecture"]]
     summary = tracker.summarize(rows)
     history = toolkit.get_action("hokkaido_publishing_history")(
         _context(), {})["series"]
@@ -73,7 +75,7 @@ def index() -> str:
     args = toolkit.request.args
     table = _filtered(rows, args)
     return toolkit.render("hokkaido/municipalities.html", {
-        "rows": rows, "table": table, "summary": summary,
+        "rows": rows, "table": table, "summary": summary, "prefecture": prefecture,
         "history": history, "points": points, "map_width": MAP_WIDTH,
         "map_height": height, "colors": STATUS_COLORS,
         "statuses": list(tracker.STATUSES),
@@ -92,11 +94,13 @@ def as_csv() -> Response:
     columns = ["code", "name", "name_kana", "type", "subprefecture", "status",
                "status_en", "dataset_count", "resource_count",
                "newest_modified", "standard_count", "source_count",
-               "last_harvest_ok"]
-    writer.writerow(columns + ["elsewhere_url"])
-    for r in rows:
+               "last_harvest_ok", "is_prefecture"]
+    writer.writerow(columns + ["warnings", "elsewhere_url", "elsewhere_date"])
+    for r in rows:  # 北海道's own row first, outside the 179
         values = ["" if r[c] is None else str(r[c]) for c in columns]
+        values.append(len(r["warnings"]))
         values.append((r["elsewhere"] or {}).get("url", ""))
+        values.append((r["elsewhere"] or {}).get("date", ""))
         writer.writerow([inventory.escape_cell(v) for v in values])
     return Response(out.getvalue().encode("utf-8"),
                     mimetype="text/csv; charset=utf-8", headers={

@@ -85,6 +85,7 @@ from ckanext.harvest.model import (
 )
 
 from harvesters import adapter_class
+from harvesters.util import read_modified
 from harvesters.base import (ConfigError, FetchError, HarvestError, HostThrottle, HttpClient, Record,
                              SourceAdapter)
 
@@ -159,6 +160,10 @@ class _DeadlineClient(HttpClient):
         if time.monotonic() > self.deadline:
             raise TimeLimitExceeded(url, "time limit reached, request not started")
         return super().get(url, **kwargs)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 _TAG_FORBIDDEN = re.compile(r"[^\w \-.]+", re.UNICODE)
@@ -413,7 +418,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
             model.Session.rollback()
             log.exception("gather of harvest job %s failed", harvest_job.id)
             self._gather_error(harvest_job, "収集中に予期しないエラーが発生しました。削除は行いません "
-                                            "(unexpected error, no dataset withdrawn)", repr(exc))
+                                            "(unexpected error, no dataset withdrawn)", repr(exc),
+                               read_failure=True)
             return []
 
     def _gather(self, harvest_job: HarvestJob) -> list[str]:
@@ -421,7 +427,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         try:
             settings = self.parse_config(source.config)
         except SourceConfigError as exc:
-            self._gather_error(harvest_job, f"設定エラー: {exc}")
+            self._gather_error(harvest_job, f"設定エラー: {exc}", read_failure=True)
             return []
 
         held = self._held_datasets(source.id)
@@ -453,7 +459,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 harvest_job,
                 f"ハーベスト元を読めませんでした: {failure[0]}. 取得できた {len(records)} 件のみ取り込み、"
                 f"削除は行いません (reading the source failed; {len(records)} records read are imported, "
-                "no dataset is withdrawn)", failure[1])
+                "no dataset is withdrawn)", failure[1], read_failure=not records)
             return ids
         if listed is not None:
             ids += self._create_withdrawals(harvest_job, held, set(listed) | {r.identifier for r in records},
@@ -732,7 +738,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             "municipality_code": record.municipality_code,
             "source_url": record.source_url or "",
             "source_identifier": record.identifier,
-            "source_modified": record.source_modified or "",
+            "source_modified": read_modified(record.source_modified, _now())[0] or "",
         }
 
     @staticmethod
@@ -813,6 +819,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
                               "the record's municipality code is not a Hokkaido municipality",
                               f"municipality_code {code!r}")
         record = self._without_unsafe_links(harvest_object, record)
+        _, date_problem = read_modified(record.source_modified, _now())
+        if date_problem:  # the dataset imports without it (the tracker then uses when we first saw it)
+            self._object_error(harvest_object, "[warning] 収集元の更新日を使いません（読めない日付か未来の日付） / "
+                                               "the source's date is not used (unreadable, or in the future)",
+                               "Import", date_problem)
         source = harvest_object.source
         previous = self._latest_with_package(source.id, record.identifier)
         package = model.Package.get(previous.package_id) if previous is not None else None
@@ -870,9 +881,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
     # -- errors ---------------------------------------------------------------
 
     @staticmethod
-    def _gather_error(harvest_job: HarvestJob, message: str, detail: Optional[str] = None) -> None:
-        """``message`` is public: our words only; ``detail`` may quote the source."""
-        errors.gather_error(harvest_job, message, detail)
+    def _gather_error(harvest_job: HarvestJob, message: str, detail: Optional[str] = None, *,
+                      read_failure: bool = False) -> None:
+        """``message`` is public: our words only; ``detail`` may quote the
+        source; ``read_failure`` when nothing could be read."""
+        errors.gather_error(harvest_job, message, detail, read_failure=read_failure)
 
     def _record_problems(self, harvest_job: HarvestJob, problems: list) -> None:
         """Put the adapter's record-level problems in the job's report.

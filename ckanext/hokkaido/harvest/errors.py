@@ -14,6 +14,14 @@ under the error's id and read only by sysadmins and members of the source's
 organization (:func:`may_read_detail`): ``hokkaido_harvest_report`` and the
 municipality page add it for them. Both parts pass through
 :func:`ckanext.hokkaido.harvest.secrets.redact`.
+
+A gather error is a **read failure** when the source could not be read at
+all (nothing came: unreachable, refused, not a portal, a bad config, a type
+that may not run). Everything else that goes wrong after a good read (a
+partial listing, withdrawals skipped, the time limit after a partial
+import, a search-index error, an interrupted run) is a problem to show, not
+a failure to publish: the tracker's rules read the flag
+(:func:`ckanext.hokkaido.tracker.harvest_sources`).
 """
 from __future__ import annotations
 
@@ -54,22 +62,26 @@ def describe(exc: BaseException) -> tuple[str, str]:
     return UNEXPECTED, repr(exc)
 
 
-def _store_detail(error_id: str, detail: Optional[str]) -> None:
-    if not detail:
+def _store_detail(error_id: str, detail: Optional[str], read_failure: bool = False) -> None:
+    if not detail and not read_failure:
         return
-    model.Session.execute(sa.text(f"INSERT INTO {_TABLE} (error_id, detail) VALUES (:id, :detail)"),
-                          {"id": error_id, "detail": secrets.redact(detail)[:MAX_DETAIL]})
+    model.Session.execute(
+        sa.text(f"INSERT INTO {_TABLE} (error_id, detail, read_failure) VALUES (:id, :detail, :failure)"),
+        {"id": error_id, "detail": secrets.redact(detail)[:MAX_DETAIL] if detail else None,
+         "failure": read_failure})
 
 
-def gather_error(job: HarvestJob, public: str, detail: Optional[str] = None) -> None:
-    """Record (and commit) a gather error of ``job``."""
+def gather_error(job: HarvestJob, public: str, detail: Optional[str] = None, *,
+                 read_failure: bool = False) -> None:
+    """Record (and commit) a gather error of ``job``; ``read_failure`` when
+    the source could not be read at all."""
     public = secrets.redact(public)
     log.warning("harvest job %s: %s%s", job.id, public,
                 f" [{secrets.redact(detail)}]" if detail else "")
     error = HarvestGatherError(message=public, job=job)
     model.Session.add(error)
     model.Session.flush()
-    _store_detail(error.id, detail)
+    _store_detail(error.id, detail, read_failure)
     model.Session.commit()
 
 
@@ -91,7 +103,7 @@ def details(error_ids: Iterable[str]) -> dict[str, str]:
     ids = [i for i in error_ids if i]
     if not ids:
         return {}
-    stmt = sa.text(f"SELECT error_id, detail FROM {_TABLE} WHERE error_id IN :ids") \
+    stmt = sa.text(f"SELECT error_id, detail FROM {_TABLE} WHERE error_id IN :ids AND detail IS NOT NULL") \
         .bindparams(sa.bindparam("ids", expanding=True))
     return dict(model.Session.execute(stmt, {"ids": ids}).fetchall())
 

@@ -292,11 +292,13 @@ def _discard_unprocessed(job_id: str) -> int:
     return len(ids)
 
 
-def _finish(job: HarvestJob, error: Optional[str] = None, detail: Optional[str] = None) -> None:
+def _finish(job: HarvestJob, error: Optional[str] = None, detail: Optional[str] = None, *,
+            read_failure: bool = False) -> None:
     """Mark ``job`` Finished (with a gather error: ``error`` public, in our
-    words, ``detail`` for the source's organization) and reindex its source."""
+    words, ``detail`` for the source's organization, ``read_failure`` when
+    the source was not read at all) and reindex its source."""
     if error:
-        errors.gather_error(job, error, detail)
+        errors.gather_error(job, error, detail, read_failure=read_failure)
     now = _utcnow()
     job.status = "Finished"
     job.gather_started = job.gather_started or now
@@ -637,13 +639,13 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                     _finish(job, index_error and INDEX_FAILED, index_error)
                 timed_out = timed_out or read_timed_out
             except _NotRunnable as exc:
-                _finish(job, str(exc))
+                _finish(job, str(exc), read_failure=True)
             except Exception as exc:
                 log.exception("harvest job %s (%s) failed", job_id, label)
                 model.Session.rollback()
                 job = HarvestJob.get(job_id)
                 _finish(job, "予期しないエラーで中断しました / the run of this source stopped on an "
-                             "unexpected error", repr(exc))
+                             "unexpected error", repr(exc), read_failure=not job.objects)
             result = _result(job, started, timed_out)
         finally:
             DEADLINE.reset(token)

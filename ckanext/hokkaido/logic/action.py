@@ -67,7 +67,7 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     toolkit.check_access("hokkaido_municipality_show", context, data_dict)
     data = _validate(data_dict, schema.municipality_show(), context)
     code = data["id"]
-    if registry.get(code) is None:
+    if registry.get(code) is None and code != registry.PREFECTURE_CODE:
         raise toolkit.ObjectNotFound(
             f"{code} は北海道の市町村ではありません / not a Hokkaido municipality")
     row = next(r for r in tracker.cached_statuses() if r["code"] == code)

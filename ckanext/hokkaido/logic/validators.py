@@ -13,6 +13,8 @@ from sqlalchemy.orm import aliased
 from ckan import model
 from ckan.plugins import toolkit
 
+from harvesters.util import is_repeating_interval, parse_date
+
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.inventory import BAND_PATTERN, URL_PATTERN
 
@@ -22,6 +24,7 @@ __all__ = [
     "hokkaido_record_count_band",
     "hokkaido_inventory_key_unique",
     "hokkaido_http_url",
+    "hokkaido_source_modified",
 ]
 
 Invalid = toolkit.Invalid
@@ -75,6 +78,22 @@ def hokkaido_http_url(value: Any) -> Any:
         raise Invalid("URLは http(s):// または ftp:// で始まる必要があります / "
                       "URL must start with http(s):// or ftp://: %r" % value)
     return value
+
+
+def hokkaido_source_modified(value: Any) -> Any:
+    """収集元更新日時: a date in any form the sources write (stored as ISO
+    8601), or a repeating interval such as ``R/P1D`` (continuously updated)."""
+    if _missing(value):
+        return value
+    text = str(value).strip()
+    if is_repeating_interval(text):
+        return text
+    parsed = parse_date(text)
+    if parsed is None:
+        raise Invalid("日付は 2024-04-01、2024/4/1、令和6年4月1日 などの形で入力してください / "
+                      "give a date such as 2024-04-01, or an ISO 8601 repeating interval "
+                      "such as R/P1D: %r" % text[:100])
+    return parsed
 
 
 def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,

@@ -1,10 +1,11 @@
-"""The detail of harvest errors, apart from their public message.
+"""What we know of a harvest error besides its public message.
 
 ckanext-harvest's error tables are read by its public pages and actions, so
-they keep our own message only; what a remote server said goes here, for
-sysadmins and the source's organization (see harvest/errors.py). Messages
-stored before this revision may quote a server: they move here whole and
-the public column gets a neutral note.
+they keep our own message only; what a remote server said (the detail) goes
+here, for sysadmins and the source's organization, with whether the error
+means the source could not be read at all (see harvest/errors.py).
+Messages stored before this revision may quote a server: they move here
+whole and the public column gets a neutral note.
 
 Revision ID: 0003_harvest_error_detail
 Revises: 0002_source_url_index
@@ -26,7 +27,8 @@ def upgrade():
     op.create_table(
         "hokkaido_harvest_error_detail",
         sa.Column("error_id", sa.UnicodeText, primary_key=True),
-        sa.Column("detail", sa.UnicodeText, nullable=False),
+        sa.Column("detail", sa.UnicodeText),
+        sa.Column("read_failure", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     inspector = sa.inspect(op.get_bind())
     for table in ("harvest_gather_error", "harvest_object_error"):
