@@ -13,7 +13,10 @@ heading before it is grouped by its table's ``caption`` or the preceding
   extension or the text;
 * dataset: ``identifier`` = ``<page URL>#<heading text>`` (stable while the
   heading keeps its wording), ``title`` = the heading, ``source_url`` = the
-  page (with the heading's anchor when it has an ``id``).
+  page (with the heading's anchor when it has an ``id``), ``source_modified``
+  = the newest date written beside its links (``人口.csv（令和6年4月1日更新）``),
+  else the page's own 最終更新日 / 更新日 / 掲載日, else none (the portal
+  then counts from the day it first saw the dataset).
 
 A file linked twice keeps its first place. Pages in Shift_JIS, EUC-JP or
 UTF-8 are decoded by the shared base (charset header, ``<meta>``, detection).
@@ -43,9 +46,9 @@ from typing import Any, ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from harvesters.base import BadResponse, ConfigError, HarvestError, HttpClient, HttpResponse, Record, SourceAdapter
-from harvesters.util import DATA_FORMATS, format_from_text, format_from_url
+from harvesters.util import DATA_FORMATS, format_from_text, format_from_url, parse_date
 
-__all__ = ["WebpageAdapter", "PageDataset", "extract_datasets"]
+__all__ = ["WebpageAdapter", "PageDataset", "extract_datasets", "page_date"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,12 @@ _SPACES = re.compile(r"[\s\u3000]+")
 _NOTE = re.compile(r"\s*[\(\[（［【〔<＜]\s*[^()\[\]（）［］【】]*?(?:"
                    r"KB|MB|GB|バイト|ファイル|形式|CSV|XLSX?|PDF|ZIP|JSON|GEOJSON|KML|SHP|TXT|エクセル|Excel)"
                    r"[^()\[\]（）［］【】]*?[\)\]）］】〕>＞]\s*$", re.I)
+# a date as Japanese pages write it (after NFKC: full-width digits are ASCII)
+_DATE = (r"(?:\d{4}年\s*\d{1,2}月\s*\d{1,2}日|(?:令和|平成)\s*(?:\d{1,2}|元)年\s*\d{1,2}月\s*\d{1,2}日"
+         r"|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})")
+_ANY_DATE = re.compile(_DATE)
+# the page's own date: 最終更新日：2024年4月1日, 更新日 2024/4/1, 掲載日: 令和6年4月1日
+_PAGE_DATE = re.compile(r"(?:最終更新日|更新日|掲載日|公開日|最終更新)\s*[:：]?\s*(" + _DATE + ")")
 _NOT_PAGES = tuple(f".{ext}" for ext in DATA_FORMATS) + (
     ".jpg", ".jpeg", ".png", ".gif", ".svg", ".webp", ".mp4", ".mp3", ".css", ".js", ".ico", ".exe", ".dmg")
 
@@ -94,6 +103,7 @@ class PageDataset:
     heading: str
     anchor: str | None = None
     resources: list[dict[str, str]] = field(default_factory=list)
+    modified: str | None = None  #: the newest date written beside its links (ISO)
 
     @property
     def identifier(self) -> str:
@@ -126,12 +136,38 @@ def _link_text(link: Any) -> str:
     return text
 
 
+def _dates_in(text: str, pattern: re.Pattern = _ANY_DATE) -> list[str]:
+    found = []
+    for match in pattern.finditer(unicodedata.normalize("NFKC", text)):
+        parsed = parse_date(re.sub(r"\s+", "", match.group(1) if match.groups() else match.group(0)))
+        if parsed:
+            found.append(parsed[:10])
+    return found
+
+
+def page_date(html_text: str) -> str | None:
+    """The page's own last-updated date (the newest 最終更新日 / 更新日 /
+    掲載日 / 公開日 it states), ISO, or ``None``."""
+    from bs4 import BeautifulSoup
+
+    dates = _dates_in(BeautifulSoup(html_text, "html.parser").get_text(" "), _PAGE_DATE)
+    return max(dates) if dates else None
+
+
+def _link_date(link: Any) -> str | None:
+    """A date written beside a link, in its list item, cell or paragraph."""
+    holder = link.find_parent(("li", "td", "p", "dd"))
+    dates = _dates_in(holder.get_text(" ")) if holder is not None else []
+    return max(dates) if dates else None
+
+
 def extract_datasets(html: str, page_url: str) -> tuple[list[PageDataset], list[str], str]:
     """Find the data-file links of an HTML page.
 
     :returns: ``(datasets, page links, page title)``: the datasets in page
-        order, the absolute URLs of the other links (candidate pages for
-        ``follow``), and the page's title.
+        order (each with the newest date written beside its links), the
+        absolute URLs of the other links (candidate pages for ``follow``),
+        and the page's title.
     """
     from bs4 import BeautifulSoup  # html.parser copes with broken markup and needs no C library
 
@@ -170,7 +206,18 @@ def extract_datasets(html: str, page_url: str) -> tuple[list[PageDataset], list[
             dataset = datasets[heading] = PageDataset(page_url, heading, anchor)
         name = _strip_note(text) or url.rsplit("/", 1)[-1]
         dataset.resources.append({"url": url, "name": name, "format": fmt, "description": ""})
+        written = _link_date(link)
+        if written and (dataset.modified is None or written > dataset.modified):
+            dataset.modified = written
     return list(datasets.values()), list(dict.fromkeys(pages)), page_title
+
+
+def _with_page_date(datasets: list[PageDataset], html_text: str) -> None:
+    """Datasets with no date of their own take the page's."""
+    if any(d.modified is None for d in datasets):
+        stated = page_date(html_text)
+        for dataset in datasets:
+            dataset.modified = dataset.modified or stated
 
 
 class WebpageAdapter(SourceAdapter):
@@ -226,6 +273,7 @@ class WebpageAdapter(SourceAdapter):
         response, text = self._fetch_page(self.page_url)
         start = response.url
         datasets, links, _ = extract_datasets(text, start)
+        _with_page_date(datasets, text)
         if self.follow:
             seen_files = {r["url"] for d in datasets for r in d.resources}
             for link in self._follow_candidates(start, links):
@@ -235,6 +283,7 @@ class WebpageAdapter(SourceAdapter):
                     self.report(link, f"linked page skipped: {exc.reason}", url=exc.url)
                     continue
                 sub_datasets, _, _ = extract_datasets(sub_text, sub_response.url)
+                _with_page_date(sub_datasets, sub_text)
                 for dataset in sub_datasets:
                     dataset.resources = [r for r in dataset.resources if r["url"] not in seen_files]
                     seen_files.update(r["url"] for r in dataset.resources)
@@ -247,13 +296,15 @@ class WebpageAdapter(SourceAdapter):
 
     def records(self, since: datetime | None = None) -> Iterator[Record]:
         """Yield one record per heading with data-file links. ``since`` is
-        ignored: a page has no per-dataset dates; unchanged records keep
+        ignored (the whole page is read anyway); unchanged records keep
         their content hash."""
         self.problems.clear()
         merged: dict[str, PageDataset] = {}
         for dataset in self.page_datasets():
             if dataset.identifier in merged:  # the same heading twice on one page
-                merged[dataset.identifier].resources.extend(dataset.resources)
+                first = merged[dataset.identifier]
+                first.resources.extend(dataset.resources)
+                first.modified = max(filter(None, (first.modified, dataset.modified)), default=None)
             else:
                 merged[dataset.identifier] = dataset
         for dataset in merged.values():
@@ -262,6 +313,7 @@ class WebpageAdapter(SourceAdapter):
                 title=dataset.heading,
                 resources=dataset.resources,
                 source_url=f"{dataset.page_url}#{dataset.anchor}" if dataset.anchor else dataset.page_url,
+                source_modified=dataset.modified,
                 municipality_code=self.municipality_code,
                 extras={"page_url": dataset.page_url, "heading": dataset.heading},
             )

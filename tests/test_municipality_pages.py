@@ -117,5 +117,7 @@ def test_csv_download_has_a_bom_and_all_179(portal):
     assert response.headers["Content-Type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert len(lines) == 180
-    assert lines[1].startswith("011002,札幌市,サッポロシ,市,石狩振興局,公開中")
+    assert len(lines) == 181  # the header, 北海道's own row, the 179
+    assert lines[1].startswith("010006,北海道,ホッカイドウ,都道府県,北海道庁,")
+    assert lines[1].split(",")[lines[0].split(",").index("is_prefecture")] == "True"
+    assert lines[2].startswith("011002,札幌市,サッポロシ,市,石狩振興局,公開中")

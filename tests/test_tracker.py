@@ -36,22 +36,29 @@ def by_code():
     return {r["code"]: r for r in call_action("hokkaido_municipality_list")}
 
 
-def harvest_source(code, job_failed):
-    """A registered harvest source whose last finished job failed or not."""
+def harvest_source(code, job_failed, *, config_code=None, name=None, holds=(), read=False):
+    """A registered harvest source whose last finished job failed or not.
+
+    ``job_failed`` without ``read``: a gather error and nothing read (a read
+    failure); with ``read``: a gather error after records were read (a
+    problem, not a read failure). ``holds``: datasets it delivers (current
+    objects of its last job)."""
     from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject
     source = call_action("harvest_source_create", context=as_site_user(),
-                         url=f"http://{code}.example.invalid/",
-                         name=f"src-{code}", title=f"{code} portal",
+                         url=f"http://{name or code}.example.invalid/",
+                         name=name or f"src-{code}", title=f"{name or code} portal",
                          source_type="hokkaido_ckan", owner_org=code,
-                         config=json.dumps({"municipality_code": code}))
+                         config=json.dumps({"municipality_code": config_code or code}))
     job = HarvestJob(source_id=source["id"], status="Finished",
                      finished=dt.datetime.utcnow())
     job.save()
     if job_failed:
         HarvestGatherError(job=job, message="HTTP 500 from portal").save()
-    else:
-        HarvestObject(job=job, harvest_source_id=source["id"], guid="x",
-                      report_status="added").save()
+    if not job_failed or read or holds:
+        for number, package in enumerate(holds or [None]):
+            HarvestObject(job=job, harvest_source_id=source["id"], guid=f"x{number}",
+                          package_id=package["id"] if package else None, current=bool(package),
+                          report_status="added").save()
     return source
 
 
@@ -104,7 +111,8 @@ class TestStatusRules:
 
     def test_unknown_without_sources_or_datasets(self):
         rows = by_code()
-        assert len(rows) == 179
+        assert len(rows) == 180 and rows["010006"]["is_prefecture"]  # 北海道's own row, then the 179
+        assert sum(not r["is_prefecture"] for r in rows.values()) == 179
         assert rows[SAPPORO]["status"] == "未確認"
         assert rows[SAPPORO]["dataset_count"] == 0
 
@@ -131,14 +139,63 @@ class TestStatusRules:
         assert by_code()[HAKODATE]["status"] == "公開中"
 
     def test_harvest_error_keeps_earlier_datasets_and_shows_the_error(self):
-        dataset(OTARU, "公共施設一覧")
+        old = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+        dataset(OTARU, "公共施設一覧", source_modified=old)
         harvest_source(OTARU, job_failed=True)
         row = by_code()[OTARU]
         assert row["status"] == "取得エラー"
         assert row["dataset_count"] == 1
         assert row["last_harvest_ok"] is False
+        assert [w["read_failed"] for w in row["warnings"]] == [True]
         shown = call_action("hokkaido_municipality_show", id=OTARU)
         assert shown["sources"][0]["last_run"]["errors"][0]["message"] == "HTTP 500 from portal"
+
+    def test_fresh_data_keeps_publishing_beside_a_failed_read(self):
+        # Bad input: the only source failed tonight; what it delivered last month is still fresh.
+        dataset(OTARU, "公共施設一覧")
+        harvest_source(OTARU, job_failed=True)
+        row = by_code()[OTARU]
+        assert row["status"] == "公開中"
+        assert [w["read_failed"] for w in row["warnings"]] == [True]
+
+    def test_a_problem_after_a_good_read_is_a_warning_not_an_error(self):
+        # Bad input: a gather error after records were read (withdrawals skipped, time limit, …).
+        old = (dt.date.today() - dt.timedelta(days=400)).isoformat()
+        dataset(OTARU, "公共施設一覧", source_modified=old)
+        harvest_source(OTARU, job_failed=True, read=True)
+        row = by_code()[OTARU]
+        assert row["status"] == "更新停滞"
+        assert [w["read_failed"] for w in row["warnings"]] == [False]
+
+    def test_a_shared_portal_that_delivers_fresh_data_outweighs_a_failed_own_source(self):
+        # Bad input: the municipality's own portal fails to be read; HARP delivers its data.
+        harvest_source(OTARU, job_failed=True)
+        shared = dataset(OTARU, "小樽市 観光施設（HARP）", source_identifier="harp-1")
+        harvest_source(SAPPORO, job_failed=False, config_code=SAPPORO, name="harp", holds=[shared])
+        row = by_code()[OTARU]
+        assert (row["status"], row["source_count"]) == ("公開中", 2)
+        assert [w["title"] for w in row["warnings"]] == [f"{OTARU} portal"]
+
+    def test_dates_the_sources_use(self):
+        dataset(SAPPORO, "気象観測（継続更新）", source_modified="R/P1D")   # DCAT-US: continuously updated
+        dataset(HAKODATE, "人口", source_modified="令和2年4月1日")          # stored as ISO
+        dataset(OTARU, "未来の日付", source_modified="2204/4/1")            # a typo: not used
+        rows = by_code()
+        assert rows[SAPPORO]["status"] == "公開中" and rows[SAPPORO]["newest_modified"] == dt.date.today().isoformat()
+        assert rows[HAKODATE]["status"] == "更新停滞" and rows[HAKODATE]["newest_modified"] == "2020-04-01"
+        assert rows[OTARU]["newest_modified"] == dt.date.today().isoformat()  # its own last change instead
+        with pytest.raises(toolkit.ValidationError, match="R/P1D"):
+            dataset(MURORAN, "読めない日付", source_modified="そのうち")
+
+    def test_the_prefecture_has_its_own_row_outside_the_rate(self):
+        factories.Organization(name="010006", title="北海道")
+        dataset("010006", "道有施設一覧")
+        rows = by_code()
+        assert (rows["010006"]["status"], rows["010006"]["dataset_count"]) == ("公開中", 1)
+        summary = call_action("hokkaido_publishing_summary")
+        assert (summary["municipalities"], summary["publishing"], summary["datasets"]) == (179, 0, 0)
+        shown = call_action("hokkaido_municipality_show", id="010006")
+        assert shown["name"] == "北海道" and shown["dataset_count"] == 1
 
     def test_a_successful_last_run_is_not_an_error(self):
         dataset(OTARU, "公共施設一覧")
@@ -147,15 +204,21 @@ class TestStatusRules:
         assert (row["status"], row["last_harvest_ok"], row["source_count"]) == ("公開中", True, 1)
 
     def test_publishes_elsewhere_counts_as_publishing(self):
+        confirmed = (dt.date.today() - dt.timedelta(days=30)).isoformat()
         call_action("hokkaido_municipality_set_elsewhere", context=as_site_user(),
                     id=ASAHIKAWA, url="https://www.city.asahikawa.hokkaido.jp/od/",
-                    date="2024-01-31", note="市のサイトでCSV公開")
+                    date=confirmed, note="市のサイトでCSV公開")
         row = by_code()[ASAHIKAWA]
         assert row["status"] == "他サイトで公開"
         assert row["elsewhere"]["url"] == "https://www.city.asahikawa.hokkaido.jp/od/"
-        assert row["elsewhere"]["date"] == "2024-01-31"
+        assert (row["elsewhere"]["date"], row["elsewhere"]["current"]) == (confirmed, True)
         summary = call_action("hokkaido_publishing_summary")
         assert summary["publishing"] == 1
+        # a confirmation older than stale_months lapses
+        call_action("hokkaido_municipality_set_elsewhere", context=as_site_user(),
+                    id=ASAHIKAWA, url="https://www.city.asahikawa.hokkaido.jp/od/", date="2024-01-31")
+        row = by_code()[ASAHIKAWA]
+        assert (row["status"], row["elsewhere"]["current"]) == ("未確認", False)
         # clearing it brings the municipality back to 未確認
         call_action("hokkaido_municipality_set_elsewhere", context=as_site_user(),
                     id=ASAHIKAWA, url="")

@@ -59,7 +59,7 @@ def test_a_run_writes_the_activities_ckan_writes(cli, harvest, portals):
     assert new["data"]["package"]["license_title"]
 
     fake.datasets[0]["title"] = "変更後のタイトル"
-    fake.datasets[0]["metadata_modified"] = "2030-01-01T00:00:00.000000"
+    fake.datasets[0]["metadata_modified"] = "2025-06-01T00:00:00.000000"
     assert run(cli, "--source", "activities").exit_code == 0
 
     first, changed = activities(dataset["id"])

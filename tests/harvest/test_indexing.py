@@ -66,7 +66,7 @@ def test_a_run_leaves_the_index_equal_to_the_database(cli, harvest, portals):
 
     # one changed, one gone, one new
     fake.datasets[0]["title"] = "変更後のタイトル"
-    fake.datasets[0]["metadata_modified"] = "2030-01-01T00:00:00"
+    fake.datasets[0]["metadata_modified"] = "2025-06-01T00:00:00"
     gone = fake.datasets.pop(1)
     fake.datasets.append(make_dataset(99))
     assert run(cli, "--source", source["name"]).exit_code == 0

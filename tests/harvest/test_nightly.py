@@ -364,7 +364,7 @@ def test_each_record_is_reported_and_timed_as_the_queue_mode_does(cli, harvest, 
     assert "found 3, created 3, updated 0, unchanged 0, deleted 0, errored 0" in first.stdout
 
     fake.datasets[0]["title"] = "変更後"
-    fake.datasets[0]["metadata_modified"] = "2030-01-01T00:00:00.000000"
+    fake.datasets[0]["metadata_modified"] = "2025-06-01T00:00:00.000000"
     fake.datasets.pop(1)
     fake.datasets += [make_dataset(7), make_dataset(8)]
     taken = dataset_name(SAPPORO, portal_key(server.url), fake.datasets[-1]["id"])

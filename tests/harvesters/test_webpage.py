@@ -203,3 +203,25 @@ def test_extract_uses_base_href():
     datasets, _, _ = extract_datasets("<base href='https://files.example.jp/od/'><h2>X</h2><a href='x.csv'>x</a>",
                                       "https://www.example.jp/page.html")
     assert datasets[0].resources[0]["url"] == "https://files.example.jp/od/x.csv"
+
+
+DATED = """<html><head><meta charset="Shift_JIS"><title>統計データ｜旭川市</title></head><body>
+<h2>人口</h2>
+<ul><li><a href="/files/jinko.csv">人口（CSV：5KB）</a>（令和６年４月１日更新）</li>
+    <li><a href="/files/jinko-old.csv">人口 旧版（CSV）</a>（2019/3/31 掲載）</li></ul>
+<h2>公共施設</h2>
+<p><a href="/files/shisetsu.xlsx">公共施設一覧（エクセル）</a></p>
+<div class="footer"><p>このページの最終更新日：２０１５年４月１日</p></div>
+</body></html>"""
+
+
+def test_dates_written_beside_links_or_for_the_whole_page(portal, client):
+    # Bad input: full-width digits, an era date, two dates under one heading, a dataset with
+    # no date of its own (the page's 最終更新日 is used), and a page with no date at all.
+    url = serve_page(portal, "/toukei.html", DATED, encoding="cp932")
+    records = {r.title: r for r in WebpageAdapter(url, {"municipality_code": "012041"}, client).records()}
+    assert records["人口"].source_modified == "2024-04-01"       # the newest beside its links
+    assert records["公共施設"].source_modified == "2015-04-01"   # the page's own date
+    undated = serve_page(portal, "/nodate.html", HAKODATE, encoding="cp932")
+    assert {r.source_modified for r in WebpageAdapter(undated, {"municipality_code": "012025"},
+                                                      client).records()} == {None}

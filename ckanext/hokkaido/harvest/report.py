@@ -36,8 +36,9 @@ def job_report(job: HarvestJob, with_detail: bool = False) -> dict[str, Any]:
 
     ``found`` counts the records read from the source (objects other than
     withdrawals), ``created``/``updated``/``unchanged``/``deleted`` the
-    objects' report status, ``errored`` the records with an error plus the
-    errors of the gather stage (a source that could not be read). ``errors``
+    objects' report status, ``errored`` the records that failed (a record
+    that imported with a warning is not one) plus the errors of the gather
+    stage (a source that could not be read). ``errors``
     lists each one with the record identifier (``None`` for gather errors),
     the stage and the message, which is public (see
     :mod:`ckanext.hokkaido.harvest.errors`); ``with_detail`` adds each
@@ -61,11 +62,12 @@ def job_report(job: HarvestJob, with_detail: bool = False) -> dict[str, Any]:
                   .order_by(HarvestGatherError.created)):
         errors.append({"id": error.id, "identifier": None, "stage": "Gather", "message": error.message})
     errored_objects: set[str] = set()
-    for error, guid in (session.query(HarvestObjectError, HarvestObject.guid)
-                        .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
-                        .filter(HarvestObject.harvest_job_id == job.id)
-                        .order_by(HarvestObjectError.created)):
-        errored_objects.add(error.harvest_object_id)
+    for error, guid, status in (session.query(HarvestObjectError, HarvestObject.guid, HarvestObject.report_status)
+                                .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
+                                .filter(HarvestObject.harvest_job_id == job.id)
+                                .order_by(HarvestObjectError.created)):
+        if status not in _STATUS_COUNTER:  # a warning on a record that imported is not an error
+            errored_objects.add(error.harvest_object_id)
         errors.append({"id": error.id, "identifier": guid, "stage": error.stage, "message": error.message})
     failed_silently = (session.query(HarvestObject.id).filter(HarvestObject.harvest_job_id == job.id)
                        .filter(HarvestObject.state == "ERROR"))

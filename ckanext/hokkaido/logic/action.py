@@ -32,7 +32,9 @@ def _validate(data_dict: dict, schema_: dict, context: dict) -> dict:
 
 @toolkit.side_effect_free
 def hokkaido_municipality_list(context, data_dict) -> list[dict[str, Any]]:
-    """The 179 municipalities of Hokkaido with their publishing status.
+    """北海道's own row (``is_prefecture``, outside the 179 and the rate),
+    then the 179 municipalities of Hokkaido with their publishing status and
+    ``warnings`` (sources whose last run was not clean).
 
     :param subprefecture: only this 振興局, e.g. ``石狩振興局`` (optional)
     :type subprefecture: string
