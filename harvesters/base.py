@@ -979,7 +979,8 @@ _ERROR_EXCERPT_BYTES = 4096
 
 
 class HttpClient:
-    """A safe, polite HTTP client for harvesting; GET only.
+    """A safe, polite HTTP client for harvesting: GET, and HEAD for a file's
+    ``Last-Modified``.
 
     :param user_agent: the full User-Agent; default
         ``ckanext-hokkaido-harvester/0.1 (+<portal_url>)``.
@@ -1090,6 +1091,15 @@ class HttpClient:
         :raises HttpStatusError: for a status >= 400 (after retries).
         :raises FetchError: and its subclasses for other failures.
         """
+        return self._request("GET", url, params=params, headers=headers, max_bytes=max_bytes)
+
+    def head(self, url: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """HEAD ``url`` (redirects followed, every hop guarded like a GET);
+        the response has the headers and an empty body."""
+        return self._request("HEAD", url, headers=headers)
+
+    def _request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None, max_bytes: int | None = None) -> HttpResponse:
         if params:
             try:
                 url = requests.Request("GET", url, params=params).prepare().url or url
@@ -1100,7 +1110,7 @@ class HttpClient:
         current = url
         while True:
             self.guard.check_url(current)
-            response = self._get_with_retries(current, self._hop_headers(current, url, headers), limit)
+            response = self._get_with_retries(current, self._hop_headers(current, url, headers), limit, method)
             if response.status in REDIRECT_STATUSES:
                 location = response.headers.get("Location")
                 if not location:
@@ -1155,14 +1165,15 @@ class HttpClient:
     def _backoff(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff_factor * (2 ** attempt))
 
-    def _get_with_retries(self, url: str, headers: Mapping[str, str] | None, limit: int) -> HttpResponse:
+    def _get_with_retries(self, url: str, headers: Mapping[str, str] | None, limit: int,
+                          method: str = "GET") -> HttpResponse:
         """One hop: send, retrying transient failures; redirects are returned."""
         host = _host_key(url)
         attempt = 0
         while True:
             try:
                 with self.throttle.slot(host):
-                    response = self._send(url, headers, limit)
+                    response = self._send(url, headers, limit, method)
             except (Timeout, ConnectionFailed) as exc:
                 if attempt >= self.max_retries:
                     if attempt == 0:
@@ -1191,12 +1202,13 @@ class HttpClient:
             self.throttle.defer(host, delay)
             attempt += 1
 
-    def _send(self, url: str, headers: Mapping[str, str] | None, limit: int) -> HttpResponse:
+    def _send(self, url: str, headers: Mapping[str, str] | None, limit: int, method: str = "GET") -> HttpResponse:
         """One attempt of one hop. The body is read for 2xx answers only
         (plus a short excerpt of 4xx/5xx ones that are not retried)."""
         connect, read = self.timeout
         try:
-            raw = self._session.get(url, headers=headers, stream=True, allow_redirects=False, timeout=self.timeout)
+            raw = self._session.request(method, url, headers=headers, stream=True, allow_redirects=False,
+                                        timeout=self.timeout)
         except BlockedAddress as exc:  # from the connect-time peer check
             raise BlockedAddress(url, exc.reason, message_ja=exc.message_ja) from exc
         except requests.exceptions.ConnectTimeout as exc:
@@ -1211,7 +1223,7 @@ class HttpClient:
             raise FetchError(url, f"request failed ({exc})") from exc
         with raw:
             status = raw.status_code
-            if status in REDIRECT_STATUSES or status in RETRY_STATUSES:
+            if method == "HEAD" or status in REDIRECT_STATUSES or status in RETRY_STATUSES:
                 content = b""
             elif status >= 400:
                 content = self._read_body(raw, url, _ERROR_EXCERPT_BYTES, truncate=True)

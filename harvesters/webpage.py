@@ -15,8 +15,10 @@ heading before it is grouped by its table's ``caption`` or the preceding
   heading keeps its wording), ``title`` = the heading, ``source_url`` = the
   page (with the heading's anchor when it has an ``id``), ``source_modified``
   = the newest date written beside its links (``人口.csv（令和6年4月1日更新）``),
-  else the page's own 最終更新日 / 更新日 / 掲載日, else none (the portal
-  then counts from the day it first saw the dataset).
+  else the page's own 最終更新日 / 更新日 / 掲載日, else the newest
+  ``Last-Modified`` of its files on the page's own site (HEAD requests, at
+  most ``file_dates`` per source), else none (the portal then counts from the day it first saw the
+  dataset).
 
 A file linked twice keeps its first place. Pages in Shift_JIS, EUC-JP or
 UTF-8 are decoded by the shared base (charset header, ``<meta>``, detection).
@@ -31,6 +33,9 @@ Configuration keys (all optional):
     same host).
 ``max_pages``
     The most linked pages read with ``follow`` (default 30).
+``file_dates``
+    The most HEAD requests made for the ``Last-Modified`` of the files of
+    datasets the pages give no date (default 20; 0: none).
 ``municipality_code``
     The code every record is attributed to.
 """
@@ -224,9 +229,11 @@ class WebpageAdapter(SourceAdapter):
     """Harvest a web page of file links (and, with follow, the pages it links to)."""
 
     kind: ClassVar[str] = "webpage"
-    config_keys: ClassVar[frozenset[str]] = SourceAdapter.config_keys | {"follow", "follow_prefix", "max_pages"}
+    config_keys: ClassVar[frozenset[str]] = SourceAdapter.config_keys | {"follow", "follow_prefix", "max_pages",
+                                                                         "file_dates"}
 
     DEFAULT_MAX_PAGES: ClassVar[int] = 30
+    DEFAULT_FILE_DATES: ClassVar[int] = 20
 
     def __init__(self, url: str, config: Mapping[str, Any] | None = None, client: HttpClient | None = None) -> None:
         super().__init__(url, config, client)
@@ -240,6 +247,10 @@ class WebpageAdapter(SourceAdapter):
         if isinstance(max_pages, bool) or not isinstance(max_pages, int) or not 1 <= max_pages <= 500:
             raise ConfigError(self.url, f"max_pages must be an integer from 1 to 500, not {max_pages!r}")
         self.max_pages = max_pages
+        file_dates = self.config.get("file_dates", self.DEFAULT_FILE_DATES)
+        if isinstance(file_dates, bool) or not isinstance(file_dates, int) or not 0 <= file_dates <= 1000:
+            raise ConfigError(self.url, f"file_dates must be an integer from 0 to 1000, not {file_dates!r}")
+        self.file_dates = file_dates
 
     def _fetch_page(self, url: str) -> tuple[HttpResponse, str]:
         response = self.client.get(url, headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"})
@@ -292,7 +303,33 @@ class WebpageAdapter(SourceAdapter):
         if not datasets:
             self.report(start, "no links to data files found on the page", url=start,
                         message_ja="データファイルへのリンクが見つかりません")
+        self._with_file_dates(datasets)
         return datasets
+
+    def _with_file_dates(self, datasets: list[PageDataset]) -> None:
+        """Datasets still undated take the newest ``Last-Modified`` of their
+        files, asked with at most :attr:`file_dates` HEAD requests."""
+        budget = self.file_dates
+        for dataset in datasets:
+            if dataset.modified is not None:
+                continue
+            stated = []
+            host = urlsplit(dataset.page_url).netloc.lower()
+            for resource in dataset.resources:
+                if urlsplit(resource["url"]).netloc.lower() != host:
+                    continue  # only the page's own site's files: another host's date says nothing of it
+                if budget <= 0:
+                    return
+                budget -= 1
+                try:
+                    response = self.client.head(resource["url"])
+                except HarvestError as exc:  # a file we cannot ask about only has no date
+                    log.info("no Last-Modified for %s: %s", resource["url"], exc)
+                    continue
+                parsed = parse_date(response.headers.get("Last-Modified"))
+                if parsed:
+                    stated.append(parsed)
+            dataset.modified = max(stated) if stated else None
 
     def records(self, since: datetime | None = None) -> Iterator[Record]:
         """Yield one record per heading with data-file links. ``since`` is

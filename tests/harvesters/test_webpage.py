@@ -225,3 +225,25 @@ def test_dates_written_beside_links_or_for_the_whole_page(portal, client):
     undated = serve_page(portal, "/nodate.html", HAKODATE, encoding="cp932")
     assert {r.source_modified for r in WebpageAdapter(undated, {"municipality_code": "012025"},
                                                       client).records()} == {None}
+
+
+def test_undated_files_are_dated_by_their_last_modified(portal, client):
+    # Bad input: a page with no date anywhere; one file answers HEAD with Last-Modified,
+    # one with none, one 404s; the budget of HEAD requests is kept.
+    html = ("<html><head><title>施設</title></head><body><h2>公共施設</h2><ul>"
+            "<li><a href='/f/a.csv'>公共施設（CSV）</a></li><li><a href='/f/b.csv'>追加（CSV）</a></li>"
+            "<li><a href='/f/c.csv'>削除済み（CSV）</a></li></ul><h2>公園</h2>"
+            "<p><a href='/f/d.csv'>公園（CSV）</a></p></body></html>")
+    url = serve_page(portal, "/shisetsu.html", html)
+    portal.respond("/f/a.csv", PortalResponse(200, b"a,b\n", {"Content-Type": "text/csv",
+                                                             "Last-Modified": "Wed, 10 Apr 2024 01:02:03 GMT"}))
+    portal.respond("/f/b.csv", PortalResponse(200, b"a,b\n", {"Content-Type": "text/csv"}))
+    portal.respond("/f/d.csv", PortalResponse(200, b"a,b\n", {"Content-Type": "text/csv",
+                                                             "Last-Modified": "Mon, 01 Jan 2018 00:00:00 GMT"}))
+    records = {r.title: r for r in WebpageAdapter(url, {"municipality_code": "012041", "file_dates": 3},
+                                                  client).records()}
+    assert records["公共施設"].source_modified == "2024-04-10T01:02:03+00:00"
+    assert records["公園"].source_modified is None          # the budget of 3 was spent on the first dataset
+    heads = [r.path for r in portal.requests if r.method == "HEAD"]
+    assert heads == ["/f/a.csv", "/f/b.csv", "/f/c.csv"]
+    assert all(r.method == "GET" for r in portal.requests if r.path == "/shisetsu.html")

@@ -156,10 +156,10 @@ class _DeadlineClient(HttpClient):
 
     deadline: float = float("inf")
 
-    def get(self, url: str, **kwargs: Any):  # type: ignore[override]
+    def _request(self, method: str, url: str, **kwargs: Any):  # type: ignore[override]
         if time.monotonic() > self.deadline:
             raise TimeLimitExceeded(url, "time limit reached, request not started")
-        return super().get(url, **kwargs)
+        return super()._request(method, url, **kwargs)
 
 
 def _now() -> datetime:
