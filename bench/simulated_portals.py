@@ -140,14 +140,15 @@ class Municipality:
     @property
     def expected(self) -> str:
         """The status the served prefecture calls for (README, "Publishing
-        status"): every own source failing → 取得エラー; a dataset modified
-        within 12 months (undated pages count as modified when harvested) →
-        公開中; another site recorded → 他サイトで公開; older datasets only →
-        更新停滞; else 未確認."""
-        if self.own_sources and len(self.failing_sources) == len(self.own_sources):
-            return HARVEST_ERROR
+        status"): a dataset modified within 12 months (undated pages count
+        from the day they are first harvested) → 公開中; every source that
+        delivers its data failing to be read (its own all fail and no shared
+        portal carries any of its data) → 取得エラー; another site recorded →
+        他サイトで公開; older datasets only → 更新停滞; else 未確認."""
         if self.datasets and (not self.dated or self.newest >= months_ago(dt.date.today(), 12)):
             return PUBLISHING
+        if self.own_sources and len(self.failing_sources) == len(self.own_sources) and not self.datasets:
+            return HARVEST_ERROR
         if self.elsewhere:
             return ELSEWHERE
         if self.datasets:
@@ -356,6 +357,8 @@ def install(prefecture: Prefecture, server: PortalServer, *, timeout: float, see
             harp_codes.append(m.code)
     if packages or on_harp:
         _IndexedShirasagi(packages, prefix="/harp/opendata/api/", max_limit=100).install(server)
+        prefecture.content["harp_packages"] = [(p, m) for p, m in zip(packages, _harp_owners(
+            packages, {m.name: m for m in on_harp}))]
         add(None, Source("harp-shirasagi", "HARP 北海道オープンデータポータル", f"{harp_base}/opendata/api/",
                          "hokkaido_shirasagi", {}, PREFECTURE, codes=tuple(harp_codes)))
     prefecture.content["harp"] = len(packages)
@@ -384,6 +387,10 @@ def install(prefecture: Prefecture, server: PortalServer, *, timeout: float, see
     prefecture.other_prefecture_datasets = len(shared) - hokkaido_on_bodik
     if shared:
         FakeCkan(shared, api_path="/bodik/api/3/action/").install(server)
+    by_code = {m.code: m for m in bodik}
+    prefecture.content["ckan_datasets"] = [(d, by_code[d["name"][:6]]) for d in shared if d["name"][:6] in by_code]
+    prefecture.content["dcat_feeds"] = {}
+    prefecture.content["webpages"] = {}
 
     for m in municipalities:
         role = m.role
@@ -399,6 +406,7 @@ def install(prefecture: Prefecture, server: PortalServer, *, timeout: float, see
                                              notes=f"{m.name} {department}の{title}です。"))
             track(m, dates)
             FakeCkan(datasets, api_path=f"{path}/api/3/action/").install(server)
+            prefecture.content["ckan_datasets"] += [(d, m) for d in datasets]
             add(m, Source(f"{m.code}-ckan", f"{m.name} CKAN", base + path, "hokkaido_ckan",
                           {"municipality_code": m.code, "rows": 1000}, m.code, codes=(m.code,)))
             if role == "ckan_and_failing_catalog":
@@ -437,6 +445,7 @@ def install(prefecture: Prefecture, server: PortalServer, *, timeout: float, see
                              "accessURL": f"{hub}/api/download/v1/items/{item}/geojson?layers=0"}]))
                 track(m, dates)
                 server.respond(feed_path, json_response(hub_feed(items)))
+                prefecture.content["dcat_feeds"][m.code] = (feed_path, items)
             add(m, Source(f"{m.code}-dcat", f"{m.name} ArcGIS Hub", base + feed_path, "hokkaido_dcat",
                           {"municipality_code": m.code}, m.code,
                           fails="timeout" if role == "fail_dcat_timeout" else None, codes=(m.code,)))
@@ -466,10 +475,72 @@ def install(prefecture: Prefecture, server: PortalServer, *, timeout: float, see
             else:
                 follow = sum(1 for s in sources if s.source_type == "hokkaido_webpage") % 3 == 2 and m.datasets > 3
                 _webpages(server, rng, m, f"/web/{m.code}/opendata", follow)
+                prefecture.content["webpages"][m.code] = (path, f"{m.code}-webpage")
                 if follow:
                     config.update(follow=1, follow_prefix=f"/web/{m.code}/opendata/")
             add(m, Source(f"{m.code}-webpage", f"{m.name} オープンデータ（ウェブページ）", base + path,
                           "hokkaido_webpage", config, m.code, fails=mode, codes=(m.code,)))
+
+
+def _harp_owners(packages: list[dict[str, Any]], on_harp: dict[str, Municipality]) -> list[Optional[Municipality]]:
+    return [on_harp.get(p["areas"][0]["name"]) if p.get("areas") else None for p in packages]
+
+
+def change_night(prefecture: Prefecture, server: PortalServer, night: int, *, share: float = 0.05,
+                 timeout: float = 5.0) -> dict[str, int]:
+    """Change what the portals serve before night ``night`` (2, 3, …), as
+    municipalities do between two nights, and update what the tracker must
+    then say. Returns how many records of each kind changed.
+
+    * ``share`` of the datasets of own CKAN portals, the shared CKAN, HARP
+      and the DCAT feeds re-published with today's date and nothing else
+      changed (stale municipalities among them turn 公開中);
+    * one DCAT feed dataset re-dated ``R/P1D`` (continuously updated), one
+      dated 2204 (a typo: not used; the record is still imported);
+    * one web page that starts answering 500 (its municipality keeps its
+      datasets and, with data first seen on night 1, stays 公開中).
+    """
+    today = dt.date.today()
+    moment = dt.datetime.combine(today, dt.time(1, 0))
+    changes = {"redated": 0, "interval": 0, "future": 0, "failing": 0}
+    step = max(1, round(1 / share))
+    offset = night % step
+
+    def redated(m: Optional[Municipality]) -> None:
+        changes["redated"] += 1
+        if m is not None:
+            m.newest = today
+
+    for index, (dataset, m) in enumerate(prefecture.content.get("ckan_datasets", [])):
+        if index % step == offset:
+            dataset["metadata_modified"] = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            redated(m)
+    for index, (package, m) in enumerate(prefecture.content.get("harp_packages", [])):
+        if index % step == offset:
+            package["updated"] = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=9))).isoformat()
+            redated(m)
+    special = {"interval": "R/P1D", "future": "2204-04-01T00:00:00.000Z"}
+    for code, (path, items) in sorted(prefecture.content.get("dcat_feeds", {}).items()):
+        m = prefecture.municipalities[code]
+        for index, item in enumerate(items):
+            if index % step == offset:
+                item["modified"] = f"{today.isoformat()}T01:00:00.000Z"
+                redated(m)
+        for kind in list(special):
+            if items and items[-1]["modified"] not in special.values():
+                items[-1]["modified"] = special.pop(kind)
+                changes[kind] += 1
+                m.newest = today  # continuously updated, or (date refused) first seen on night 1: today
+        server.respond(path, json_response(hub_feed(items)))
+    for code, (path, name) in sorted(prefecture.content.get("webpages", {}).items()):
+        source = next(src for src in prefecture.sources if src.name == name)
+        if source.fails is None:
+            server.respond(path, _failure("500", timeout))
+            source.fails = "500"
+            prefecture.municipalities[code].failing_sources.append(name)
+            changes["failing"] += 1
+            break
+    return changes
 
 
 def _catalog(rng: random.Random, m: Municipality, dates: list[dt.date], style: str,

@@ -69,8 +69,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from bench.harvest_side_by_side import CKAN, child, reset_target, write_ini  # noqa: E402
-from bench.simulated_portals import (ROLES, STATUS_ORDER, UNKNOWN, Prefecture, install,  # noqa: E402
-                                     plan_prefecture)
+from bench.simulated_portals import (ROLES, STATUS_ORDER, UNKNOWN, Prefecture, change_night,  # noqa: E402
+                                     install, plan_prefecture)
 from tests.harvesters.portal_server import PortalServer  # noqa: E402
 
 STATUS_EN = {"公開中": "publishing", "更新停滞": "stale", "他サイトで公開": "publishes elsewhere",
@@ -196,7 +196,8 @@ def check(prefecture: Prefecture) -> tuple[list[str], dict[str, collections.Coun
     from ckan.plugins import toolkit
 
     model.Session.rollback()
-    rows = {r["code"]: r for r in toolkit.get_action("hokkaido_municipality_list")({"user": ""}, {})}
+    rows = {r["code"]: r for r in toolkit.get_action("hokkaido_municipality_list")({"user": ""}, {})
+            if not r["is_prefecture"]}
     snapshot = dict(model.Session.execute(sa.text(
         "SELECT code, status FROM hokkaido_status_snapshot WHERE snapshot_date = :d"),
         {"d": dt.date.today()}).fetchall())
@@ -249,6 +250,11 @@ def main() -> int:
                         help="ckanext.hokkaido.harvest.min_delay in seconds (default 0; production: 1)")
     parser.add_argument("--seed", type=int, default=179, help="random seed of the prefecture (default 179)")
     parser.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines")
+    parser.add_argument("--nights", type=int, default=1,
+                        help="nights to run; between two, 5%% of the datasets are re-published with a new "
+                             "date and a few sources change (default 1)")
+    parser.add_argument("--changed", type=float, default=0.05,
+                        help="share of the datasets re-published between two nights (default 0.05)")
     args = parser.parse_args()
 
     ini = write_ini(os.path.abspath(args.ini), {
@@ -291,12 +297,40 @@ def run(args: argparse.Namespace, ini: str) -> int:
         seconds, peak, exit_code, text = harvest.run()
         requests_served = len(server.requests)
         server_errors = list(server.errors)
+        if args.nights < 2:
+            return report_night(args, prefecture, app, 1, seconds, peak, exit_code, text, requests_served,
+                                server_errors)
+        worst = report_night(args, prefecture, app, 1, seconds, peak, exit_code, text, requests_served,
+                             server_errors)
+        walls = [f"night 1 {seconds:.1f} s ({prefecture.datasets} new)"]
+        for night in range(2, args.nights + 1):
+            changes = change_night(prefecture, server, night, share=args.changed, timeout=args.timeout)
+            changed = changes["redated"] + changes["interval"] + changes["future"]
+            say()
+            say(f"night {night}: the portals changed: {changes['redated']} datasets re-published with a new "
+                f"date, {changes['interval']} dated R/P1D, {changes['future']} dated 2204, "
+                f"{changes['failing']} web page answering 500 from now on")
+            before = len(server.requests)
+            seconds_n, peak_n, exit_n, text_n = HarvestRun(ini, args.workers, server, args.progress).run()
+            worst |= report_night(args, prefecture, app, night, seconds_n, peak_n, exit_n, text_n,
+                                  len(server.requests) - before, list(server.errors), expected_updates=changed)
+            walls.append(f"night {night} {seconds_n:.1f} s ({changed} changed)")
+        say("wall time per night: " + ", ".join(walls))
+        return worst
+
+
+def report_night(args: argparse.Namespace, prefecture: Prefecture, app, night: int, seconds: float, peak: float,
+                 exit_code: int, text: str, requests_served: int, server_errors: list[str], *,
+                 expected_updates: int | None = None) -> int:
+    """Print one night's figures and check the tracker against what was
+    served; 1 on any mismatch. Night 1 creates every dataset; a later night
+    updates exactly the records whose content or date changed."""
 
     figures = summary_figures(text)
     created = figures["counters"].get("created", 0)
-    if len(harvest.other_lines) > HarvestRun.SHOWN:
-        say(f"    (harvest stderr: {len(harvest.other_lines) - HarvestRun.SHOWN} more lines not shown)")
+    updated = figures["counters"].get("updated", 0)
     say()
+    say(f"== night {night} ==")
     # the command's summary, without its one line per source
     say(text.split("\nper source:")[0].rstrip())
     say(f"per source: {len(figures['per_source'])} lines not shown")
@@ -309,8 +343,11 @@ def run(args: argparse.Namespace, ini: str) -> int:
     expected_exit = 1 if expected_failed else 0
     if exit_code != expected_exit:
         mismatches.append(f"harvest exit code {exit_code}, expected {expected_exit}")
-    if created != prefecture.datasets:
+    if expected_updates is None and created != prefecture.datasets:
         mismatches.append(f"harvest created {created} datasets, {prefecture.datasets} served")
+    if expected_updates is not None and (created, updated) != (0, expected_updates):
+        mismatches.append(f"harvest created {created} and updated {updated} datasets; "
+                          f"{expected_updates} records were re-published")
     if server_errors:
         mismatches.append(f"{len(server_errors)} portal handlers raised; first:\n{server_errors[0]}")
 
@@ -332,9 +369,9 @@ def run(args: argparse.Namespace, ini: str) -> int:
     say(f"scale: {args.municipalities} municipalities taking part, {len(prefecture.sources)} sources, "
         f"{prefecture.datasets} datasets served; workers {args.workers or 'default'}, min_delay "
         f"{args.min_delay:g} s, source time limit {args.source_time_limit or 'none'}")
-    say(f"nightly run (ckan hokkaido harvest --all): {seconds:.1f} s wall, {created} datasets created, "
-        f"{created / seconds:.2f} datasets/s, peak RSS {peak:.0f} MB, exit code {exit_code}, "
-        f"{requests_served} portal requests")
+    say(f"night {night} (ckan hokkaido harvest --all): {seconds:.1f} s wall, {created} datasets created, "
+        f"{updated} updated, {(created + updated) / seconds:.2f} datasets/s, peak RSS {peak:.0f} MB, "
+        f"exit code {exit_code}, {requests_served} portal requests")
     say("slowest sources: " + ", ".join(f"{name} {s:.0f} s" for name, s in slowest))
     say(f"実施率 {publishing}/179 = {rate:.1%}; "
         f"{counts['got'][UNKNOWN]} municipalities 未確認")

@@ -15,6 +15,8 @@ import time
 import pytest
 import requests
 
+from tests.database import reset_portal_db
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENSHOTS = os.path.join(ROOT, "var", "screenshots")
 
@@ -30,10 +32,7 @@ def ckan_server(request, reset_db, migrate_db_for, reset_index):
     import ckan.plugins
 
     ckan.plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("harvest")
-    migrate_db_for("hokkaido")
+    reset_portal_db(reset_db, migrate_db_for)
     reset_index()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
