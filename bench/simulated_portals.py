@@ -522,15 +522,15 @@ def change_night(prefecture: Prefecture, server: PortalServer, night: int, *, sh
     special = {"interval": "R/P1D", "future": "2204-04-01T00:00:00.000Z"}
     for code, (path, items) in sorted(prefecture.content.get("dcat_feeds", {}).items()):
         m = prefecture.municipalities[code]
-        for index, item in enumerate(items):
-            if index % step == offset:
-                item["modified"] = f"{today.isoformat()}T01:00:00.000Z"
-                redated(m)
         for kind in list(special):
-            if items and items[-1]["modified"] not in special.values():
+            if items and items[-1]["modified"] not in ("R/P1D", "2204-04-01T00:00:00.000Z"):
                 items[-1]["modified"] = special.pop(kind)
                 changes[kind] += 1
                 m.newest = today  # continuously updated, or (date refused) first seen on night 1: today
+        for index, item in enumerate(items):
+            if index % step == offset and item["modified"] not in ("R/P1D", "2204-04-01T00:00:00.000Z"):
+                item["modified"] = f"{today.isoformat()}T01:00:00.000Z"
+                redated(m)
         server.respond(path, json_response(hub_feed(items)))
     for code, (path, name) in sorted(prefecture.content.get("webpages", {}).items()):
         source = next(src for src in prefecture.sources if src.name == name)

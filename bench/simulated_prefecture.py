@@ -122,8 +122,10 @@ class HarvestRun:
 
     SHOWN = 10  #: stderr lines shown as they come (the failing portals' warnings, say)
 
-    def __init__(self, ini: str, workers: int | None, server: PortalServer, every: float) -> None:
-        self.argv = [CKAN, "-c", ini, "hokkaido", "harvest", "--all"] + (
+    def __init__(self, ini: str, workers: int | None, server: PortalServer, every: float,
+                 force: bool = False) -> None:
+        # later nights come minutes after the first, not a day: --force runs the DAILY sources again
+        self.argv = [CKAN, "-c", ini, "hokkaido", "harvest", "--all"] + (["--force"] if force else []) + (
             ["--workers", str(workers)] if workers else [])
         self.server = server
         self.every = every
@@ -311,7 +313,8 @@ def run(args: argparse.Namespace, ini: str) -> int:
                 f"date, {changes['interval']} dated R/P1D, {changes['future']} dated 2204, "
                 f"{changes['failing']} web page answering 500 from now on")
             before = len(server.requests)
-            seconds_n, peak_n, exit_n, text_n = HarvestRun(ini, args.workers, server, args.progress).run()
+            seconds_n, peak_n, exit_n, text_n = HarvestRun(ini, args.workers, server, args.progress,
+                                                           force=True).run()
             worst |= report_night(args, prefecture, app, night, seconds_n, peak_n, exit_n, text_n,
                                   len(server.requests) - before, list(server.errors), expected_updates=changed)
             walls.append(f"night {night} {seconds_n:.1f} s ({changed} changed)")
