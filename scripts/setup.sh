@@ -110,12 +110,16 @@ ckan_ini() {
         "ckan.locales_offered = ja en" \
         "ckan.display_timezone = Asia/Tokyo" \
         "ckan.storage_path = $VAR/storage" \
+        "ckan.uploads_enabled = true" \
+        "ckan.max_resource_size = 100" \
         "ckan.dataset.create_on_ui_requires_resources = false" \
         "ckan.csrf_protection.ignore_extensions = false" \
         "ckan.gravatar_default = disabled" \
         "ckan.harvest.mq.type = redis" \
         "ckan.harvest.mq.hostname = 127.0.0.1" \
         "ckan.harvest.mq.port = $REDIS_PORT" >/dev/null
+    # INFO, not DEBUG: a thousand debug lines would bury the commands' progress lines
+    "$VENV/bin/ckan" config-tool "$ini" -s logger_ckanext -e "level=INFO" >/dev/null
     mkdir -p "$VAR/storage"
     say "ckan: $ini configured"
 }

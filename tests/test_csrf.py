@@ -19,11 +19,12 @@ from ckan.tests.helpers import _get_test_app
 
 from ckanext.harvest.model import HarvestJob
 
+from tests.web import TOKEN_FIELD, logged_in
+
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 SAPPORO = "011002"
 PASSWORD = "Hokkaido-steward-1"
-TOKEN_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 def test_extensions_are_not_exempt_and_the_warning_is_gone(caplog):
@@ -31,17 +32,6 @@ def test_extensions_are_not_exempt_and_the_warning_is_gone(caplog):
     with caplog.at_level(logging.WARNING):
         _get_test_app()
     assert not [r for r in caplog.records if "excluded from CSRF protection" in r.getMessage()]
-
-
-def logged_in(app, user):
-    """A browser-like client logged in as ``user`` through the login form."""
-    client = app.test_client()
-    login_page = client.get("/user/login").get_data(as_text=True)
-    answer = client.post("/user/login", data={"login": user["name"], "password": PASSWORD,
-                                              "_csrf_token": TOKEN_FIELD.search(login_page).group(1)},
-                         follow_redirects=False)
-    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
-    return client
 
 
 @pytest.fixture
@@ -54,7 +44,7 @@ def steward(app):
         "name": "sapporo-portal", "title": "札幌市オープンデータ", "url": "https://data.city.sapporo.example/",
         "source_type": "hokkaido_ckan", "frequency": "MANUAL", "owner_org": SAPPORO,
         "config": json.dumps({"municipality_code": SAPPORO})})
-    return logged_in(app, user), source
+    return logged_in(app, user, PASSWORD), source
 
 
 def job_count(source) -> int:
@@ -83,7 +73,7 @@ def test_refresh_needs_a_confirmed_post_with_the_token(steward):
 
 def test_abort_asks_first(app, steward):
     _, source = steward
-    client = logged_in(app, factories.Sysadmin(password=PASSWORD))  # ckanext-harvest lets sysadmins abort
+    client = logged_in(app, factories.Sysadmin(password=PASSWORD), PASSWORD)  # ckanext-harvest lets sysadmins abort
     job = toolkit.get_action("harvest_job_create")({"ignore_auth": True},
                                                    {"source_id": source["id"], "run": False})
     page = client.get(f"/harvest/{source['name']}/job/{job['id']}/abort")

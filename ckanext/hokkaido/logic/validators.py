@@ -6,7 +6,7 @@ them in the Japanese UI and developers read them through the API.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Optional
 
 from sqlalchemy.orm import aliased
 
@@ -25,6 +25,8 @@ __all__ = [
     "hokkaido_inventory_key_unique",
     "hokkaido_http_url",
     "hokkaido_source_modified",
+    "hokkaido_resource_url",
+    "hokkaido_municipality_from_organization",
 ]
 
 Invalid = toolkit.Invalid
@@ -94,6 +96,55 @@ def hokkaido_source_modified(value: Any) -> Any:
                       "give a date such as 2024-04-01, or an ISO 8601 repeating interval "
                       "such as R/P1D: %r" % text[:100])
     return parsed
+
+
+def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> None:
+    """A resource's link: http(s) or ftp, the schemes the harvest stores
+    (never ``javascript:``, ``data:``, ``file:``); an uploaded file keeps
+    the name CKAN gives it, with an extension the portal accepts
+    (``ckanext.hokkaido.upload.allowed_extensions``)."""
+    value = data.get(key)
+    if _missing(value):
+        return
+    value = str(value).strip()
+    if data.get(key[:-1] + ("url_type",)) == "upload":
+        allowed = toolkit.config.get("ckanext.hokkaido.upload.allowed_extensions") or []
+        allowed = {e.lower().lstrip(".") for e in (allowed.split() if isinstance(allowed, str) else allowed)}
+        name = value.rsplit("/", 1)[-1]
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if "*" not in allowed and extension not in allowed:
+            errors[key].append(
+                "この種類のファイルはアップロードできません（使える拡張子: %s） / files of this type cannot be "
+                "uploaded (allowed extensions: %s): %s" % (" ".join(sorted(allowed)), " ".join(sorted(allowed)),
+                                                          name[:100]))
+        return
+    if not URL_PATTERN.match(value):
+        errors[key].append("URLは http(s):// または ftp:// で始まる必要があります / "
+                           "URL must start with http(s):// or ftp://: %r" % value[:200])
+
+
+def _organization_code(owner_org: Any) -> Optional[str]:
+    """The code an organization publishes under: its name when that is 北海道's
+    or a municipality's code, 北海道's for a section of the prefecture
+    (``010006-<agency>``, extra ``parent=010006``); else ``None``."""
+    if _missing(owner_org):
+        return None
+    group = model.Group.get(str(owner_org))
+    if group is None or not group.is_organization:
+        return None
+    if registry.name_of(group.name) is not None:
+        return group.name
+    parent = group.extras.get("parent") if group.extras else None
+    return parent if parent and registry.name_of(parent) is not None else None
+
+
+def hokkaido_municipality_from_organization(key: Any, data: dict, errors: dict, context: dict) -> None:
+    """市町村: the organization decides it. A dataset of 北海道 (or of one of
+    its sections) or of a municipality's organization gets that code, whatever
+    the form said; in any other organization the value given is kept."""
+    code = _organization_code(data.get(("owner_org",)))
+    if code is not None:
+        data[key] = code
 
 
 def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,
