@@ -492,9 +492,10 @@ def change_night(prefecture: Prefecture, server: PortalServer, night: int, *, sh
     municipalities do between two nights, and update what the tracker must
     then say. Returns how many records of each kind changed.
 
-    * ``share`` of the datasets of own CKAN portals, the shared CKAN, HARP
-      and the DCAT feeds re-published with today's date and nothing else
-      changed (stale municipalities among them turn 公開中);
+    * ``share`` of all the datasets served, taken from own CKAN portals,
+      the shared CKAN, HARP and the DCAT feeds, re-published with today's
+      date and nothing else changed (stale municipalities among them turn
+      公開中);
     * one DCAT feed dataset re-dated ``R/P1D`` (continuously updated), one
       dated 2204 (a typo: not used; the record is still imported);
     * one web page that starts answering 500 (its municipality keeps its
@@ -503,7 +504,10 @@ def change_night(prefecture: Prefecture, server: PortalServer, night: int, *, sh
     today = dt.date.today()
     moment = dt.datetime.combine(today, dt.time(1, 0))
     changes = {"redated": 0, "interval": 0, "future": 0, "failing": 0}
-    step = max(1, round(1 / share))
+    candidates = (len(prefecture.content.get("ckan_datasets", [])) + len(prefecture.content.get("harp_packages", []))
+                  + sum(len(items) for _, items in prefecture.content.get("dcat_feeds", {}).values()))
+    # share of all the datasets served, taken from those with a date to change
+    step = max(1, round(candidates / max(1, share * prefecture.datasets)))
     offset = night % step
 
     def redated(m: Optional[Municipality]) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "html_to_text",
     "is_http_url",
     "modified_since",
+    "normalize_format",
     "parse_date",
     "read_modified",
     "is_repeating_interval",
@@ -112,6 +113,31 @@ def format_from_text(text: str) -> str | None:
         if pattern.search(text):
             return name
     return None
+
+
+#: What portals and spreadsheets call a format, to the one name the portal uses.
+_FORMAT_ALIASES = {"EXCEL": "XLSX", "エクセル": "XLSX", "HTM": "HTML", "WEBページ": "HTML", "ウェブページ": "HTML",
+                   "ホームページ": "HTML", "SHAPE": "SHP", "SHAPEFILE": "SHP", "シェープファイル": "SHP",
+                   "テキスト": "TXT", "TEXT": "TXT", "JPEG": "JPG", "WORD": "DOCX", "ワード": "DOCX",
+                   "GEOJSON": "GeoJSON", "TOPOJSON": "TopoJSON", "TURTLE": "Turtle", "TTL": "Turtle"}
+
+
+def normalize_format(value: Any) -> str:
+    """One spelling per file format: width (``ＣＳＶ``), case (``csv``),
+    a leading dot and common aliases (``エクセル``, ``Shapefile``) folded;
+    what is not a format name is returned as typed (NFKC, trimmed)."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip().lstrip(".")
+    if not text:
+        return ""
+    key = text.upper()
+    if key in _FORMAT_ALIASES:
+        return _FORMAT_ALIASES[key]
+    known = {name.upper(): name for name in DATA_FORMATS.values()}
+    if key in known:
+        return known[key]
+    if text.isascii() and len(text) <= 10 and re.fullmatch(r"[A-Za-z0-9+.-]+", text):
+        return key
+    return text
 
 
 def format_from_media_type(media_type: str | None) -> str | None:

@@ -51,6 +51,20 @@ class TestImport:
         org = call_action("organization_show", id="010006-011700")
         assert org["title"] == "北海道 総務部 人事局人事課"
 
+    def test_a_key_repeated_in_the_file_applies_no_copy(self, cli, tmp_path):
+        # Bad input: the wrong copy of a row comes first, the right one later (issue 15).
+        path = write_csv(seed_rows(), tmp_path / "seed.csv")
+        run(cli, "import-inventory", str(path))
+        rows = seed_rows()
+        wrong = dict(rows[1], title="誤ったコピー")
+        rows = [rows[0], wrong, *rows[1:]]
+        write_csv(rows, path)
+        result = run(cli, "import-inventory", str(path))
+        assert result.exit_code == 1, result.output
+        assert "rejected 2" in result.output and "repeated in rows 3, 4" in result.output
+        kept = call_action("package_show", id=f"hokkaido-{wrong['agency_code']}-{wrong['serial_no']}")
+        assert kept["title"] == seed_rows()[1]["title"]
+
     def test_dry_run_prints_changes_and_writes_nothing(self, cli, tmp_path):
         path = write_csv(seed_rows(), tmp_path / "seed.csv")
         run(cli, "import-inventory", str(path))

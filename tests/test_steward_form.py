@@ -6,6 +6,7 @@ from __future__ import annotations
 import configparser
 import io
 import os
+from urllib.parse import unquote
 
 import pytest
 
@@ -13,7 +14,7 @@ from ckan.plugins import toolkit
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from tests.web import form_fields, logged_in
+from tests.web import form_fields, logged_in, token_in
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
@@ -118,3 +119,76 @@ def test_the_portals_ini_logs_our_code_at_info():
     parser.read(os.path.join(ROOT, "ckan.ini"))
     assert parser["logger_ckanext"]["level"].strip() == "INFO"
     assert parser["app:main"]["ckan.uploads_enabled"].strip() == "true"
+
+
+def test_file_formats_have_one_spelling():
+    # Bad input: CSV as csv, ＣＳＶ and .csv; エクセル; a format that is no file type (紙).
+    site = call_action("get_site_user", {"ignore_auth": True})["name"]
+    factories.Organization(name=SAPPORO)
+    made = call_action("package_create", context={"user": site}, name="formats", title="形式",
+                       owner_org=SAPPORO, file_format="ｃｓｖ", file_format_2="エクセル", resources=[
+                           {"url": "https://example.org/a.csv", "format": "csv"},
+                           {"url": "https://example.org/b", "format": ".CSV"},
+                           {"url": "https://example.org/c", "format": "紙"}])
+    assert (made["file_format"], made["file_format_2"]) == ("CSV", "XLSX")
+    assert [r["format"] for r in made["resources"]] == ["CSV", "CSV", "紙"]
+    facet = call_action("package_search", **{"facet.field": '["file_format"]'})["search_facets"]["file_format"]
+    assert [item["name"] for item in facet["items"]] == ["CSV"]
+
+
+def test_rows_not_publishable_say_so_on_the_page_and_in_a_facet(app):
+    # Bad input: an inventory row marked 公開=不可, beside one marked 可.
+    site = call_action("get_site_user", {"ignore_auth": True})["name"]
+    factories.Organization(name="010006")
+    for name, publishable in (("kojin-joho", "不可"), ("jinko", "可")):
+        call_action("package_create", context={"user": site}, name=name, title=name, owner_org="010006",
+                    publishable=publishable)
+    assert 'id="not-publishable"' in app.get("/dataset/kojin-joho").get_data(as_text=True)
+    assert 'id="not-publishable"' not in app.get("/dataset/jinko").get_data(as_text=True)
+    facets = call_action("package_search")["search_facets"]
+    assert facets["publishable"]["title"] == "公開可否"
+    assert {i["name"]: i["count"] for i in facets["publishable"]["items"]} == {"可": 1, "不可": 1}
+
+
+def test_a_steward_records_publishing_elsewhere_on_the_municipality_page(app, steward):
+    # Bad input: the form posted without the CSRF token, with a javascript: URL, and by
+    # an editor of another municipality.
+    _, client = steward
+    page = client.get(f"/municipalities/{SAPPORO}").get_data(as_text=True)
+    fields = form_fields(page, "elsewhere-form")
+    assert client.post(f"/municipalities/{SAPPORO}/elsewhere", data={"url": "https://x.example/"}
+                       ).status_code == 400
+    bad = client.post(f"/municipalities/{SAPPORO}/elsewhere", data=dict(fields, url="javascript:alert(1)"))
+    assert bad.status_code == 200 and "error-url" in bad.get_data(as_text=True)
+    done = client.post(f"/municipalities/{SAPPORO}/elsewhere", data=dict(
+        fields, url="https://www.city.sapporo.jp/opendata/", note="市のサイト"), follow_redirects=False)
+    assert done.status_code == 302
+    row = call_action("hokkaido_municipality_show", id=SAPPORO)
+    assert (row["status"], row["elsewhere"]["url"]) == ("他サイトで公開", "https://www.city.sapporo.jp/opendata/")
+
+    other = factories.User(password=PASSWORD)
+    factories.Organization(name="012025", users=[{"name": other["name"], "capacity": "editor"}])
+    outsider = logged_in(app, other, PASSWORD)
+    page = outsider.get(f"/municipalities/{SAPPORO}").get_data(as_text=True)
+    assert 'id="elsewhere-form"' not in page
+    token = form_fields(client.get(f"/municipalities/{SAPPORO}").get_data(as_text=True),
+                        "elsewhere-form")["_csrf_token"]
+    refused = outsider.post(f"/municipalities/{SAPPORO}/elsewhere", data={"url": "", "_csrf_token": token})
+    assert refused.status_code in (400, 403)  # another session's token, or not a member
+    assert call_action("hokkaido_municipality_show", id=SAPPORO)["elsewhere"]["url"]
+
+
+def test_a_visitor_not_logged_in_is_sent_to_log_in_and_back(app, steward):
+    # Bad input: an edit link followed without a session (it answered a bare 403 page).
+    user, _ = steward
+    dataset = harvested()
+    visitor = app.test_client()
+    answer = visitor.get(f"/dataset/edit/{dataset['name']}", follow_redirects=False)
+    assert answer.status_code == 302
+    assert unquote(answer.headers["Location"]).endswith(f"/user/login?next=/dataset/edit/{dataset['name']}")
+    login_page = visitor.get(answer.headers["Location"]).get_data(as_text=True)
+    back = visitor.post(answer.headers["Location"], data={
+        "login": user["name"], "password": PASSWORD, "_csrf_token": token_in(login_page)},
+        follow_redirects=False)
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/dataset/edit/{dataset['name']}")
+    assert app.get("/api/3/action/package_patch").status_code != 302  # the API answers, never redirects

@@ -4,12 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import registry, tracker
 
 __all__ = [
     "hokkaido_standard_dataset_choices",
     "hokkaido_municipality_choices",
     "hokkaido_municipality_name",
+    "hokkaido_stale_months",
 ]
 
 
@@ -31,3 +32,9 @@ def hokkaido_municipality_choices(field: Any = None) -> list[dict[str, str]]:
 def hokkaido_municipality_name(code: str) -> str:
     """Japanese name of a municipality code; the code itself if unknown."""
     return registry.name_of(code) or code
+
+
+def hokkaido_stale_months() -> int:
+    """``ckanext.hokkaido.stale_months``: how long data stays fresh, and a
+    他サイトで公開 record stays current."""
+    return tracker.stale_months()

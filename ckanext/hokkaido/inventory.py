@@ -33,6 +33,7 @@ from typing import Iterable, Optional
 
 from harvesters.base import HarvestError, Limits
 from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
+from harvesters.util import normalize_format
 
 from ckanext.hokkaido import registry
 
@@ -356,7 +357,7 @@ def parse(table: Table) -> ParseResult:
                 f"seen: {' | '.join(h for h in table.header if h)}")
     width = max((i + 1 for i, h in enumerate(table.header) if str(h).strip()),
                 default=0)
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str], list[int]] = {}
     for offset, cells in enumerate(table.rows):
         line = offset + 2
         if not any(c.strip() for c in cells):
@@ -376,19 +377,22 @@ def parse(table: Table) -> ParseResult:
             values[field_name] = (unescape_cell(value)
                                   if table.file_format == "csv" else value)
         errors = check_row(line, values)
-        if not errors:
-            key = (values["agency_code"], values["serial_no"])
-            if key in seen:
-                errors.append(RowError(
-                    line, "整理", f"執行機関 {key[0]}・整理 {key[1]} が{seen[key]}行目と"
-                    f"重複しています / agency {key[0]} serial {key[1]} repeats "
-                    f"row {seen[key]}"))
-            else:
-                seen[key] = line
         if errors:
             result.errors.extend(errors)
         else:
+            seen.setdefault((values["agency_code"], values["serial_no"]), []).append(line)
             result.rows.append(InventoryRow(line, values))
+    # a key repeated in the file: which copy is right is the steward's call, so
+    # no copy is applied and every one is reported (the dataset stays as it was)
+    repeated = {key: lines for key, lines in seen.items() if len(lines) > 1}
+    if repeated:
+        result.rows = [row for row in result.rows if row.key not in repeated]
+        for (agency, serial), lines in repeated.items():
+            listed = ", ".join(str(n) for n in lines)
+            result.errors.extend(RowError(
+                line, "整理", f"執行機関 {agency}・整理 {serial} がファイル内で重複しています"
+                f"（{listed}行目）。どの行も取り込みません / agency {agency} serial {serial} is "
+                f"repeated in rows {listed}; none of them is imported") for line in lines)
     return result
 
 
@@ -447,6 +451,8 @@ def agency_org_name(agency_code: str) -> str:
 def to_dataset(values: dict[str, str]) -> dict[str, str]:
     """The dataset fields an inventory row sets (empty cells included)."""
     data = {f: values.get(f, "") for f in FIELDS}
+    for field_name in ("file_format", "file_format_2"):  # as the schema stores them
+        data[field_name] = normalize_format(data[field_name])
     data["municipality_code"] = PREFECTURE_CODE
     return data
 

@@ -18,6 +18,7 @@ FACETS = OrderedDict([
     ("department", "部局"),
     ("municipality_code", "市町村"),
     ("standard_dataset", "標準データセット"),
+    ("publishable", "公開可否"),
 ])
 
 

@@ -439,7 +439,10 @@ def _fingerprint() -> tuple:
                if _harvest_tables_exist() else "NULL, NULL")
     row = model.Session.execute(sa.text(
         "SELECT (SELECT max(metadata_modified) FROM package), "
-        f"(SELECT count(*) FROM package), {harvest}")).fetchone()
+        f"(SELECT count(*) FROM package), {harvest}, "
+        # the 他サイトで公開 records themselves (the Redis counter alone could repeat a value)
+        "(SELECT md5(string_agg(group_id || key || coalesce(value, ''), ',' ORDER BY group_id, key)) "
+        "   FROM group_extra WHERE key LIKE 'elsewhere%' AND state = 'active')")).fetchone()
     return tuple(row) + (connect_to_redis().get(_GENERATION_KEY),
                          dt.date.today(), stale_months())
 

@@ -1,6 +1,8 @@
 """Pages of the publishing tracker: /municipalities and its CSV, and
-/municipalities/<code>. They read the same actions as the API, so the
-numbers on the page are the API's numbers."""
+/municipalities/<code> (with the form that records 他サイトで公開). They read
+and write through the same actions as the API, so the numbers on the page
+are the API's numbers. ``account`` sends a visitor who is not logged in to
+the login page (and back) instead of showing a 403 page."""
 from __future__ import annotations
 
 import csv
@@ -8,15 +10,16 @@ import io
 import math
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, redirect
 
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import inventory, tracker
 
-__all__ = ["municipalities"]
+__all__ = ["municipalities", "account"]
 
 municipalities = Blueprint("hokkaido_municipalities", __name__)
+account = Blueprint("hokkaido_account", __name__)
 
 STATUS_COLORS = {
     tracker.PUBLISHING: "#2e7d32",
@@ -109,12 +112,53 @@ def as_csv() -> Response:
 
 
 @municipalities.route("/municipalities/<code>")
-def read(code: str) -> str:
+def read(code: str, errors: Any = None, values: Any = None) -> str:
     try:
         row = toolkit.get_action("hokkaido_municipality_show")(
             _context(), {"id": code})
     except (toolkit.ObjectNotFound, toolkit.ValidationError):
         return toolkit.abort(404, toolkit._("Municipality not found") +
                              f": {code}")
+    try:
+        toolkit.check_access("hokkaido_municipality_set_elsewhere", _context(), {"id": code})
+        may_record = True
+    except toolkit.NotAuthorized:
+        may_record = False
     return toolkit.render("hokkaido/municipality.html", {
-        "m": row, "colors": STATUS_COLORS})
+        "m": row, "colors": STATUS_COLORS, "may_record": may_record,
+        "errors": errors or {}, "values": values or {}})
+
+
+@municipalities.route("/municipalities/<code>/elsewhere", methods=["POST"])
+def record_elsewhere(code: str) -> Any:
+    """The 他サイトで公開 form of the municipality page (its organization's
+    members and sysadmins; CKAN's CSRF token checked)."""
+    form = toolkit.request.form
+    values = {"id": code, "url": form.get("url", "").strip(),
+              "date": form.get("date", "").strip(), "note": form.get("note", "").strip()}
+    try:
+        toolkit.get_action("hokkaido_municipality_set_elsewhere")(
+            _context(), {k: v for k, v in values.items() if v or k in ("id", "url")})
+    except toolkit.NotAuthorized:
+        return toolkit.abort(403, "この市町村の組織のメンバーだけが記録できます / only members of the "
+                                  "municipality's organization may record this")
+    except toolkit.ObjectNotFound as exc:
+        return toolkit.abort(404, str(exc))
+    except toolkit.ValidationError as exc:
+        return read(code, errors=exc.error_dict, values=values)
+    toolkit.h.flash_success("他サイトでの公開を記録しました / recorded" if values["url"]
+                            else "他サイトでの公開の記録を消しました / record cleared")
+    return toolkit.redirect_to("hokkaido_municipalities.read", code=code)
+
+
+@account.after_app_request
+def login_instead_of_forbidden(response: Response) -> Response:
+    """A page refused to a visitor who is not logged in (an edit link
+    followed from a bookmark, say) sends them to log in, then back."""
+    request = toolkit.request
+    if (response.status_code == 403 and request.method == "GET" and not request.path.startswith("/api/")
+            and not toolkit.current_user.is_authenticated):
+        toolkit.h.flash_notice("ログインしてください / please log in")
+        target = request.full_path if request.query_string else request.path
+        return redirect(toolkit.url_for("user.login", next=target))
+    return response

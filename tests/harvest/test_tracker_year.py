@@ -183,6 +183,10 @@ def test_a_year_of_nightly_runs(cli, portals, freezer):
         if month == 3:  # the re-dated records were imported, not skipped as unchanged
             sapporo = call_action("package_search", fq=f'municipality_code:"{SAPPORO}"')["results"]
             assert {d["source_modified"][:10] for d in sapporo} == {SAPPORO_REDATED.date().isoformat()}
+            # the dataset's activity says so: created, then changed (its date alone)
+            activity = call_action("package_activity_list", id=sapporo[0]["id"],
+                                   include_hidden_activity=True)  # the harvest acts as the site user
+            assert [a["activity_type"] for a in activity] == ["changed package", "new package"]
         if month < 4:  # an undated page counts from the day we first saw it, not from tonight
             assert rows[OTARU]["newest_modified"] == FIRST_SEEN.isoformat()
     # the snapshots of the year, one a night

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from ckan import model
 from ckan.plugins import toolkit
 
-from harvesters.util import is_repeating_interval, parse_date
+from harvesters.util import is_repeating_interval, normalize_format, parse_date
 
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.inventory import BAND_PATTERN, URL_PATTERN
@@ -27,6 +27,7 @@ __all__ = [
     "hokkaido_source_modified",
     "hokkaido_resource_url",
     "hokkaido_municipality_from_organization",
+    "hokkaido_file_format",
 ]
 
 Invalid = toolkit.Invalid
@@ -96,6 +97,14 @@ def hokkaido_source_modified(value: Any) -> Any:
                       "give a date such as 2024-04-01, or an ISO 8601 repeating interval "
                       "such as R/P1D: %r" % text[:100])
     return parsed
+
+
+def hokkaido_file_format(value: Any) -> Any:
+    """ファイル形式 and a resource's format: one spelling per format
+    (``CSV``, not ``csv`` or ``ＣＳＶ``), for the facet and the tracker."""
+    if _missing(value):
+        return value
+    return normalize_format(value)
 
 
 def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> None:
