@@ -125,3 +125,28 @@ def test_xlsx_export_keeps_formula_like_cells_as_text(tmp_path):
     cell = load_workbook(path).active["F2"]
     assert cell.value == "=1+1" and cell.data_type == "s"
     assert cell.quotePrefix
+
+
+def test_a_file_cut_off_inside_a_quoted_cell_names_row_and_column(tmp_path):
+    # Bad input: a file truncated inside a quoted cell that opened in spreadsheet row 3
+    # (pandas said "EOF inside string starting at row 1", in English only).
+    path = tmp_path / "inv.csv"
+    path.write_text(",".join(PRINTED) + "\n"
+                    + "011500,1,総務部,総務課,行政,\"人口 \"\"概要\"\"\",説明\n"
+                    + "011500,2,総務部,総務課,行政,\"統計データ\nの途中で", encoding="utf-8")
+    with pytest.raises(inventory.InventoryFileError) as e:
+        parse_file(path)
+    message = str(e.value)
+    assert "3行目 6列目「データの名称」" in message and "途中で切れている" in message
+    assert "row 3, column 6" in message and "truncated" in message
+
+
+def test_excel_unicode_text_utf16_with_tabs_imports(tmp_path):
+    # Bad input: Excel's 「Unicode テキスト」: UTF-16 with a BOM, tab-separated, a comma in a cell.
+    rows = seed_rows()[:2]
+    path = tmp_path / "inv.txt"
+    lines = ["\t".join(PRINTED)] + ["\t".join(row.get(field, "") for field in inventory.FIELDS) for row in rows]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-16")
+    result = parse_file(path)
+    assert result.errors == [] and result.encoding == "utf-16"
+    assert [r.values["title"] for r in result.rows] == [r["title"] for r in rows]

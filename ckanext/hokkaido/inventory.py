@@ -241,11 +241,12 @@ def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Li
             raise InventoryFileError(
                 f"{path}: {used} として読めません / cannot decode as {used}: "
                 f"{e}") from e
-        width = _csv_width(text, path, limits)
+        delimiter = detect_delimiter(text)
+        width = _csv_width(text, path, limits, delimiter)
         if width == 0:
             raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
         try:
-            frame = pd.read_csv(io.StringIO(text), header=None, dtype=str,
+            frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, sep=delimiter,
                                 keep_default_na=False, names=range(width),
                                 skip_blank_lines=False)
         except Exception as e:  # pandas.errors.ParserError and friends
@@ -291,17 +292,47 @@ def _check_xlsx(path: str, limits: Limits) -> None:
         workbook.close()
 
 
-def _csv_width(text: str, path: str, limits: Limits) -> int:
+def detect_delimiter(text: str) -> str:
+    """``\t`` for a tab-separated file (Excel's 「Unicode テキスト」, UTF-16
+    with tabs), else ``,``: judged by the header line."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    return "\t" if header.count("\t") > header.count(",") else ","
+
+
+def _unclosed_quote(text: str, delimiter: str) -> Optional[tuple[int, int]]:
+    """(spreadsheet row, column), both from 1, of a quoted cell still open
+    at the end of ``text`` (a truncated file), or ``None``. Quotes of a
+    well-formed CSV come in pairs, so only an odd count is scanned."""
+    if text.count('"') % 2 == 0:
+        return None
+    row, column, quoted, opened = 1, 1, False, None
+    for char in text:
+        if char == '"':
+            if not quoted:
+                opened = (row, column)
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == delimiter:
+            column += 1
+        elif char == "\n":
+            row, column = row + 1, 1
+    return opened if quoted else None
+
+
+def _csv_width(text: str, path: str, limits: Limits, delimiter: str = ",") -> int:
     """The most cells in a row. Refuses the file at a cell over the csv
     module's limit (a quoted cell may span lines, so the rows after it
-    cannot be told apart safely) and past ``max_table_rows``/``_cells``
-    (counted by delimiters before the csv module builds the cells)."""
+    cannot be told apart safely), at a quoted cell never closed (a
+    truncated file), and past ``max_table_rows``/``_cells`` (counted by
+    delimiters before the csv module builds the cells)."""
     budget = TableBudget(limits, where=path, unit="line")
-    reader = csv.reader(csv_lines(text, delimiter=",", budget=budget))
-    width, row = 0, 0
+    reader = csv.reader(csv_lines(text, delimiter=delimiter, budget=budget), delimiter=delimiter)
+    width, row, header = 0, 0, []
     try:
         for row, cells in enumerate(reader, start=1):
             width = max(width, len(cells))
+            header = header or cells
     except HarvestError as e:
         raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
     except csv.Error as e:
@@ -313,6 +344,14 @@ def _csv_width(text: str, path: str, limits: Limits) -> int:
                 f"a cell is longer than {limit:,} characters (the CSV field limit); "
                 "nothing in the file is imported") from e
         raise InventoryFileError(f"{path}: {where}: CSVとして読めません / cannot parse as CSV: {e}") from e
+    unclosed = _unclosed_quote(text, delimiter)
+    if unclosed is not None:
+        line, column = unclosed
+        name = f"「{header[column - 1]}」" if 0 < column <= len(header) and header[column - 1] else ""
+        raise InventoryFileError(
+            f"{path}: {line}行目 {column}列目{name}の引用符（\"）が閉じられないままファイルが終わっています。"
+            f"ファイルが途中で切れている可能性があります / row {line}, column {column}: a quoted cell is "
+            "never closed before the end of the file; the file looks truncated")
     return width
 
 
