@@ -192,3 +192,23 @@ def test_a_visitor_not_logged_in_is_sent_to_log_in_and_back(app, steward):
         follow_redirects=False)
     assert back.status_code == 302 and back.headers["Location"].endswith(f"/dataset/edit/{dataset['name']}")
     assert app.get("/api/3/action/package_patch").status_code != 302  # the API answers, never redirects
+
+
+def test_a_steward_registers_a_source_in_the_japanese_form(steward):
+    # Bad input: none; the form explains each type with an example and names organizations.
+    _, client = steward
+    page = client.get("/harvest/new").get_data(as_text=True)
+    assert "収集元の種類" in page and "設定（JSON）" in page
+    types = [h["name"] for h in call_action("harvesters_info_show")]
+    for source_type in types:
+        assert f'value="{source_type}"' in page
+    assert page.count('class="config-example"') == len(types) == 5
+    assert "札幌市（011002）" in page
+    fields = form_fields(page, "source-new")
+    assert fields["source_type"] == "hokkaido_ckan"
+    answer = client.post("/harvest/new", data=dict(
+        fields, url="https://ckan.pf-sapporo.example/", title="札幌市オープンデータ", name="011002-ckan",
+        config='{"municipality_code": "011002"}', frequency="WEEKLY"), follow_redirects=False)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:1500]
+    source = call_action("harvest_source_show", id="011002-ckan")
+    assert (source["source_type"], source["organization"]["name"]) == ("hokkaido_ckan", SAPPORO)

@@ -260,9 +260,10 @@ class HokkaidoHarvesterBase(HarvesterBase):
 
     #: The adapter kind, e.g. ``"ckan"``; the source type is ``hokkaido_<kind>``.
     kind: ClassVar[str] = ""
-    #: Shown in the source form's list of types.
+    #: Shown in the source form's list of types, with an example config.
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    config_example: ClassVar[str] = ""
 
     # -- configuration ----------------------------------------------------
 
@@ -387,7 +388,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
     # IHarvester
 
     def info(self) -> dict[str, str]:
-        return {"name": f"hokkaido_{self.kind}", "title": self.title, "description": self.description}
+        return {"name": f"hokkaido_{self.kind}", "title": self.title, "description": self.description,
+                "config_example": self.config_example}
 
     def validate_config(self, config: str | None) -> str:
         """Check the JSON config; return it re-serialised (pretty-printed)."""

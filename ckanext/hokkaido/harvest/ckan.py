@@ -23,6 +23,8 @@ class HokkaidoCkanHarvester(HokkaidoHarvesterBase):
 
     kind: ClassVar[str] = "ckan"
     title: ClassVar[str] = "CKAN（北海道ポータル用 / CKAN portal, Hokkaido)"
+    config_example: ClassVar[str] = ('{"municipality_code": "011002"} / BODIK: '
+                                     '{"fq": "name:014257_*", "attribution": {"name_prefix": true}}')
     description: ClassVar[str] = (
         "CKAN のポータル（札幌市、BODIK、e-Gov など）から市町村のデータセットを収集します。"
         "設定例: {\"municipality_code\": \"011002\"} または "

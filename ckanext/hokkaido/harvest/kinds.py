@@ -34,6 +34,7 @@ class HokkaidoShirasagiHarvester(_SharedSource):
 
     kind: ClassVar[str] = "shirasagi"
     title: ClassVar[str] = "SHIRASAGI（HARP 北海道オープンデータポータル）"
+    config_example: ClassVar[str] = '{}（地域名で自動的に振り分け / attributed by area）'
     description: ClassVar[str] = (
         "SHIRASAGI のオープンデータAPI（package_list → package_show）から収集し、"
         "areas の市町村名で振り分けます。Harvests a SHIRASAGI open-data site "
@@ -45,6 +46,7 @@ class HokkaidoDcatHarvester(HokkaidoHarvesterBase):
 
     kind: ClassVar[str] = "dcat"
     title: ClassVar[str] = "DCAT フィード（ArcGIS Hub など）"
+    config_example: ClassVar[str] = '{"municipality_code": "012050"}'
     description: ClassVar[str] = (
         "ArcGIS Hub の DCAT-US JSON や DCAT-AP のフィードから収集します。"
         "設定例: {\"municipality_code\": \"012050\"}. Harvests a DCAT feed.")
@@ -56,6 +58,7 @@ class HokkaidoCatalogCsvHarvester(_SharedSource):
 
     kind: ClassVar[str] = "catalog_csv"
     title: ClassVar[str] = "オープンデータ一覧（カタログCSV/XLSX）"
+    config_example: ClassVar[str] = '{}（全国地方公共団体コードで振り分け / by the code column）'
     description: ClassVar[str] = (
         "自治体標準・推奨データセットのオープンデータ一覧（CSV/XLSX）から収集します。"
         "Harvests a municipal open-data catalog file.")
@@ -66,6 +69,7 @@ class HokkaidoWebpageHarvester(HokkaidoHarvesterBase):
 
     kind: ClassVar[str] = "webpage"
     title: ClassVar[str] = "ウェブページのファイル一覧"
+    config_example: ClassVar[str] = '{"municipality_code": "012025", "follow": 1}'
     description: ClassVar[str] = (
         "ページ内のデータファイル（CSV・XLSX・PDF など）へのリンクを見出しごとに"
         "データセットとして収集します。設定例: {\"municipality_code\": \"012025\", "

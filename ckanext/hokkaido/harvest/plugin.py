@@ -39,15 +39,9 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
     search indexing (:mod:`ckanext.hokkaido.harvest.indexing`), the chained
     actions that keep tokens write-only and unguarded source types from
     running, and the confirmation of ckanext-harvest's state-changing links
-    (:mod:`ckanext.hokkaido.harvest.views`)."""
-
-    plugins.implements(plugins.IConfigurer, inherit=True)
-
-    # IConfigurer
-
-    def update_config(self, config):
-        # the same directory as the hokkaido plugin's (added once, whichever comes first)
-        toolkit.add_template_directory(config, os.path.normpath(os.path.join(_HERE, "..", "templates")))
+    (:mod:`ckanext.hokkaido.harvest.views`; its template, like the source
+    form that replaces ckanext-harvest's, is in the ``hokkaido`` plugin's
+    template directory, which must come before ``harvest`` in ckan.plugins)."""
 
     plugins.implements(plugins.IDomainObjectModification, inherit=True)
 
