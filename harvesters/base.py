@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Union
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import requests
 import requests.adapters
@@ -114,6 +114,12 @@ DEFAULT_USER_AGENT = f"ckanext-hokkaido-harvester/{HARVESTER_VERSION}"
 # Errors
 # ---------------------------------------------------------------------------
 
+def _host(parts: SplitResult) -> str:
+    """The host of a split URL, an IPv6 address in brackets."""
+    host = parts.hostname or ""
+    return f"[{host}]" if ":" in host else host
+
+
 def _redact(url: str) -> str:
     """Return ``url`` without any ``user:password@`` part, for messages."""
     try:
@@ -122,14 +128,11 @@ def _redact(url: str) -> str:
         return url
     if parts.username is None and parts.password is None:
         return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
     try:
         port = parts.port
     except ValueError:
         port = None
-    netloc = f"{host}:{port}" if port else host
+    netloc = f"{_host(parts)}:{port}" if port else _host(parts)
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -139,14 +142,12 @@ def public_host(url: str | None) -> str:
     hold tokens or text a remote server chose, so they are left out."""
     try:
         parts = urlsplit(url or "")
-        host = parts.hostname or ""
         port = parts.port
     except ValueError:
         return "?"
+    host = _host(parts)
     if not host:
         return "?"
-    if ":" in host:
-        host = f"[{host}]"
     default = {"http": 80, "https": 443, "ftp": 21}.get(parts.scheme)
     return f"{host}:{port}" if port and port != default else host
 

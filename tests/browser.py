@@ -108,6 +108,19 @@ def login(driver, base_url, name, password):
     raise AssertionError(f"login as {name} failed: still on {driver.current_url}")
 
 
+def make_steward(name, password, organization, title):
+    """A user who can log in in the browser (no avatar: the factory's points
+    at an external image host), editor of a new organization."""
+    from ckan.tests import factories
+    from ckan.tests.helpers import call_action
+
+    site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
+    user = factories.User(name=name, password=password, image_url="")
+    call_action("organization_create", context={"user": site_user}, name=organization, title=title,
+                users=[{"name": user["name"], "capacity": "editor"}])
+    return user
+
+
 def click(driver, element):
     """Scroll an element to the middle of the window, then click it."""
     driver.execute_script(

@@ -6,12 +6,11 @@ page logs no JavaScript error. Screenshot: var/screenshots/elsewhere_form.png.
 import os
 
 import pytest
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from selenium.webdriver.common.by import By
 
 from tests.browser import (SCREENSHOTS, browser, ckan_server, click,  # noqa: F401
-                           console_errors, login)
+                           console_errors, login, make_steward)
 
 PASSWORD = "correct-horse-battery"
 KUSHIRO = "012068"
@@ -19,11 +18,7 @@ KUSHIRO = "012068"
 
 @pytest.fixture(scope="module")
 def steward(ckan_server):
-    site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
-    user = factories.User(name="kushiro-steward", password=PASSWORD, image_url="")
-    call_action("organization_create", context={"user": site_user}, name=KUSHIRO, title="釧路市",
-                users=[{"name": user["name"], "capacity": "editor"}])
-    return user
+    return make_steward("kushiro-steward", PASSWORD, KUSHIRO, "釧路市")
 
 
 def test_a_steward_records_publishing_elsewhere(ckan_server, browser, steward):

@@ -11,14 +11,13 @@ import time
 
 import pytest
 from ckan import model
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 from selenium.webdriver.common.by import By
 
 from ckanext.harvest.model import HarvestJob
 
 from tests.browser import (SCREENSHOTS, browser, ckan_server, click,  # noqa: F401
-                           console_errors, login)
+                           console_errors, login, make_steward)
 
 PASSWORD = "correct-horse-battery"
 SAPPORO = "011002"
@@ -26,10 +25,7 @@ SAPPORO = "011002"
 
 @pytest.fixture(scope="module")
 def source(ckan_server):
-    site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
-    steward = factories.User(name="sapporo-steward", password=PASSWORD, image_url="")
-    call_action("organization_create", context={"user": site_user}, name=SAPPORO, title="札幌市",
-                users=[{"name": steward["name"], "capacity": "editor"}])
+    steward = make_steward("sapporo-steward", PASSWORD, SAPPORO, "札幌市")
     created = call_action("harvest_source_create", context={"user": steward["name"]},
                           name="sapporo-portal", title="札幌市オープンデータ",
                           url="https://data.city.sapporo.example/", source_type="hokkaido_ckan",

@@ -71,31 +71,28 @@ def _store_detail(error_id: str, detail: Optional[str], read_failure: bool = Fal
          "failure": read_failure})
 
 
-def gather_error(job: HarvestJob, public: str, detail: Optional[str] = None, *,
-                 read_failure: bool = False) -> None:
-    """Record (and commit) a gather error of ``job``; ``read_failure`` when
-    the source could not be read at all."""
-    public = secrets.redact(public)
-    log.warning("harvest job %s: %s%s", job.id, public,
-                f" [{secrets.redact(detail)}]" if detail else "")
-    error = HarvestGatherError(message=public, job=job)
+def _record(error: Any, where: str, detail: Optional[str], read_failure: bool = False) -> None:
+    """Log, store and commit ``error`` (its message redacted) with its detail."""
+    error.message = secrets.redact(error.message)
+    log.warning("%s: %s%s", where, error.message, f" [{secrets.redact(detail)}]" if detail else "")
     model.Session.add(error)
     model.Session.flush()
     _store_detail(error.id, detail, read_failure)
     model.Session.commit()
 
 
+def gather_error(job: HarvestJob, public: str, detail: Optional[str] = None, *,
+                 read_failure: bool = False) -> None:
+    """Record (and commit) a gather error of ``job``; ``read_failure`` when
+    the source could not be read at all."""
+    _record(HarvestGatherError(message=public, job=job), f"harvest job {job.id}", detail, read_failure)
+
+
 def object_error(harvest_object: HarvestObject, public: str, stage: str,
                  detail: Optional[str] = None) -> None:
     """Record (and commit) an error of one harvest object, at ``stage``."""
-    public = secrets.redact(public)
-    log.warning("harvest object %s (%s): %s%s", harvest_object.id, harvest_object.guid, public,
-                f" [{secrets.redact(detail)}]" if detail else "")
-    error = HarvestObjectError(message=public, object=harvest_object, stage=stage)
-    model.Session.add(error)
-    model.Session.flush()
-    _store_detail(error.id, detail)
-    model.Session.commit()
+    _record(HarvestObjectError(message=public, object=harvest_object, stage=stage),
+            f"harvest object {harvest_object.id} ({harvest_object.guid})", detail)
 
 
 def details(error_ids: Iterable[str]) -> dict[str, str]:

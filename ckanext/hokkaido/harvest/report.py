@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from ckan import model
 
-from ckanext.hokkaido.harvest import errors as error_details
 from ckanext.harvest.model import (
     HarvestGatherError,
     HarvestJob,
@@ -15,6 +14,8 @@ from ckanext.harvest.model import (
     HarvestObjectError,
     HarvestObjectExtra,
 )
+
+from ckanext.hokkaido.harvest import errors as error_details
 
 __all__ = ["COUNTERS", "job_report"]
 
