@@ -112,7 +112,7 @@ ckan_ini() {
         "ckan.storage_path = $VAR/storage" \
         "ckan.uploads_enabled = true" \
         "ckan.max_resource_size = 100" \
-        "ckan.dataset.create_on_ui_requires_resources = false" \
+        "ckan.dataset.create_on_ui_requires_resources = true" \
         "ckan.csrf_protection.ignore_extensions = false" \
         "ckan.gravatar_default = disabled" \
         "ckan.harvest.mq.type = redis" \
@@ -124,10 +124,17 @@ ckan_ini() {
     say "ckan: $ini configured"
 }
 
+translations() {
+    # the portal's Japanese catalogue (ITranslation of the hokkaido plugin)
+    "$VENV/bin/pybabel" compile -D ckanext-hokkaido \
+        -d "$ROOT/ckanext/hokkaido/i18n" -l ja --statistics 2>&1 | sed 's/^/    /'
+}
+
 mkdir -p "$CACHE" "$RUN"
 system_packages
 virtualenv
 solr_jars
 solr_home
+translations
 ckan_ini
 say "setup complete"

@@ -127,3 +127,13 @@ def click(driver, element):
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
         element)
     element.click()
+
+
+def submit(driver, button, timeout=20):
+    """Click a form's submit button and wait until the next page has
+    replaced this one (the button is gone from the document)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    click(driver, button)
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(button))

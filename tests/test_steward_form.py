@@ -4,9 +4,10 @@ schema of ckanext-hokkaido. Each test names the bad input it tries."""
 from __future__ import annotations
 
 import configparser
+import datetime as dt
 import io
 import os
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -93,6 +94,41 @@ def test_a_steward_uploads_a_file_and_a_refused_type(steward):
         save="go-metadata"), content_type="multipart/form-data")
     assert "アップロードできません" in answer.get_data(as_text=True)
     assert len(call_action("package_show", id=dataset["id"])["resources"]) == 1
+
+
+def test_the_new_dataset_form_has_two_steps_and_offers_a_name(steward):
+    # Bad input: a title in Japanese only and the URL name left empty (「URL: 不明な値」
+    # before); 「次へ」 that published a dataset with no data; 「完了」 with no resource.
+    _, client = steward
+    page = client.get("/dataset/new").get_data(as_text=True)
+    fields = dict(form_fields(page, "dataset-edit"), title="ごみ収集カレンダー", name="",
+                  owner_org=call_action("organization_show", id=SAPPORO)["id"])
+    answer = client.post("/dataset/new", data=dict(fields, save="continue"), follow_redirects=False)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    name = f"{SAPPORO}-{dt.date.today():%Y%m%d}"
+    assert unquote(answer.headers["Location"]).endswith(f"/dataset/{name}/resource/new")
+    made = call_action("package_show", id=name)
+    assert made["state"] == "draft" and made["municipality_code"] == SAPPORO
+    assert not call_action("package_search", q="*:*")["results"]  # a draft is not found
+
+    # the second step: 「完了」 with nothing asks for data and publishes nothing
+    page = client.get(f"/dataset/{name}/resource/new").get_data(as_text=True)
+    empty = client.post(f"/dataset/{name}/resource/new",
+                        data=dict(form_fields(page, "resource-edit"), save="go-metadata"))
+    assert "少なくとも一件以上のリソースを追加" in empty.get_data(as_text=True)
+    assert call_action("package_show", id=name)["state"] == "draft"
+    done = client.post(f"/dataset/{name}/resource/new", data=dict(
+        form_fields(page, "resource-edit"), url="https://www.city.sapporo.jp/gomi.csv",
+        name="カレンダー", save="go-metadata"), follow_redirects=False)
+    assert done.status_code == 302
+    assert call_action("package_show", id=name)["state"] == "active"
+
+    # the same title again: the offered name is made unique; English words are kept
+    again = client.post("/dataset/new", data=dict(fields, save="continue"), follow_redirects=False)
+    assert unquote(again.headers["Location"]).endswith(f"/dataset/{name}-2/resource/new")
+    latin = client.post("/dataset/new", data=dict(fields, title="AED設置箇所 2024年版", save="continue"),
+                        follow_redirects=False)
+    assert unquote(latin.headers["Location"]).endswith(f"/dataset/{SAPPORO}-aed-2024/resource/new")
 
 
 @pytest.mark.parametrize("owner, given, expected", [
@@ -212,3 +248,36 @@ def test_a_steward_registers_a_source_in_the_japanese_form(steward):
     assert answer.status_code == 302, answer.get_data(as_text=True)[:1500]
     source = call_action("harvest_source_show", id="011002-ckan")
     assert (source["source_type"], source["organization"]["name"]) == ("hokkaido_ckan", SAPPORO)
+
+
+def test_the_harvest_screens_speak_japanese_and_a_deleted_source_is_gone(steward):
+    # Bad input: ckanext-harvest's English-only screens (it ships no Japanese catalogue),
+    # and a delete that returned to the deleted source's page, which looked active and said
+    # 「データセットはすでに削除されています」.
+    user, client = steward
+    call_action("harvest_source_create", context={"user": user["name"]}, name="011002-ckan",
+                title="札幌市オープンデータ", url="https://ckan.pf-sapporo.example/",
+                source_type="hokkaido_ckan", owner_org=SAPPORO, frequency="WEEKLY",
+                config='{"municipality_code": "011002"}')
+    for path, japanese, english in (
+            ("/harvest", ("収集元が 1 件あります", "収集元を登録", "収集の頻度", "収集元の種類", "毎週"),
+             ("harvest found", "Add Harvest Source", "Frequency", ">hokkaido_ckan<")),
+            ("/harvest/011002-ckan", ("この収集元から収集したデータセットはありません", "管理"),
+             ("There are no datasets associated", ">Admin<")),
+            ("/harvest/admin/011002-ckan", ("再収集", "データを削除"), ("Reharvest", "Last Harvest Job")),
+            ("/harvest/011002-ckan/job", ("この収集元の収集ジョブはまだありません",), ("No jobs yet",))):
+        page = client.get(path).get_data(as_text=True)
+        for text in japanese:
+            assert text in page, (path, text)
+        for text in english:
+            assert text not in page, (path, text)
+
+    confirm = client.get("/harvest/delete/011002-ckan").get_data(as_text=True)
+    assert "この収集元を削除します" in confirm
+    done = client.post("/harvest/confirmed/delete/011002-ckan",
+                       data={"_csrf_token": token_in(confirm)}, follow_redirects=False)
+    assert done.status_code == 302 and urlparse(done.headers["Location"]).path.rstrip("/") == "/harvest"
+    listing = client.get("/harvest").get_data(as_text=True)
+    assert "収集元「札幌市オープンデータ」を削除しました" in listing
+    assert "すでに削除" not in listing and "/harvest/011002-ckan\"" not in listing
+    assert "収集元はまだありません" in listing

@@ -3,6 +3,7 @@ import datetime as dt
 import json
 
 import pytest
+import sqlalchemy as sa
 from ckan import model
 from ckan.cli.cli import ckan
 from ckan.plugins import toolkit
@@ -86,6 +87,18 @@ class TestRegistry:
         from collections import Counter
         assert Counter(m.type for m in ms) == {"市": 35, "町": 129, "村": 15}
         assert Counter(m.subprefecture for m in ms)["空知総合振興局"] == 24
+
+    @pytest.mark.parametrize("title, notes, tags, expected", [
+        ("AED設置箇所一覧（令和6年）", "", [], "08"),
+        # two names in one title: the longer (more specific) wins
+        ("公共施設一覧（AED設置箇所一覧を含む）", "", [], "08"),
+        ("子育てマップ", "子育て施設一覧です", ["自治体標準ODS"], "05"),
+        ("子育てマップ", "子育て施設一覧です", [], None),      # untagged description: no
+        ("医療", "", ["推奨データセット"], None),
+        ("", "", [], None),
+    ])
+    def test_the_standard_dataset_rule(self, title, notes, tags, expected):
+        assert registry.standard_dataset_of(title, notes, tags) == expected
 
     def test_init_creates_180_organizations_idempotently(self, cli, registry_orgs):
         assert "created 180, updated 0, unchanged 0" in registry_orgs.output
@@ -247,6 +260,41 @@ class TestStatusRules:
         present = [c["no"] for c in shown["standard_coverage"] if c["present"]]
         assert present == ["03", "05", "08"]
         assert len(shown["standard_coverage"]) == len(registry.standard_datasets())
+        # one rule: the search facet counts the same standard datasets
+        facets = call_action("package_search", q="*:*", rows=0,
+                             **{"facet.field": ["standard_dataset"]})["facets"]
+        assert facets["standard_dataset"] == {"03": 1, "05": 1, "08": 1}
+
+    def test_the_publishers_choice_comes_before_the_title(self):
+        chosen = dataset(SAPPORO, "AED設置箇所一覧と公共施設一覧", standard_dataset="01")
+        assert chosen["standard_dataset"] == "01"
+        derived = dataset(SAPPORO, "ゴミ集積場所一覧（中央区）")
+        assert derived["standard_dataset"] == "30"
+        assert by_code()[SAPPORO]["standard_datasets"] == ["01", "30"]
+        # a harvest update that no longer names it drops the derived number
+        call_action("package_patch", context=as_site_user(), id=derived["id"],
+                    title="ごみステーション", standard_dataset="")
+        assert by_code()[SAPPORO]["standard_datasets"] == ["01"]
+
+
+    def test_the_upgrade_fills_the_field_of_datasets_written_before(self, cli):
+        """Migration 0004: a dataset written under the old rule (field empty,
+        title naming a standard dataset) gets the number by the same rule."""
+        old = dataset(SAPPORO, "公衆トイレ一覧")
+        plain = dataset(SAPPORO, "議事録")
+        model.Session.execute(sa.text(
+            "DELETE FROM package_extra WHERE package_id = :id AND key = 'standard_dataset'"),
+            {"id": old["id"]})
+        model.Session.commit()
+        assert by_code()[SAPPORO]["standard_datasets"] == []
+        for step in (["downgrade", "-v", "0003_harvest_error_detail"], ["upgrade"]):
+            result = cli.invoke(ckan, ["db", *step, "-p", "hokkaido"])
+            assert result.exit_code == 0, result.output
+        model.Session.remove()
+        tracker.invalidate()  # the servers restart after an upgrade
+        assert by_code()[SAPPORO]["standard_datasets"] == ["13"]
+        assert call_action("package_show", id=old["id"])["standard_dataset"] == "13"
+        assert call_action("package_show", id=plain["id"]).get("standard_dataset") in (None, "")
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "orgs")

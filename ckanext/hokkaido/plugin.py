@@ -5,6 +5,7 @@ from collections import OrderedDict
 from typing import Any
 
 from ckan import plugins
+from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry
@@ -29,8 +30,11 @@ FACETS = OrderedDict([
 @toolkit.blanket.helpers
 @toolkit.blanket.validators
 @toolkit.blanket.config_declarations
-class HokkaidoPlugin(plugins.SingletonPlugin):
+class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
     plugins.implements(plugins.IConfigurer)
+    # Japanese for ckanext-harvest's screens and CKAN strings without one
+    # (i18n/ja/LC_MESSAGES/ckanext-hokkaido.po, compiled by scripts/setup.sh)
+    plugins.implements(plugins.ITranslation)
     plugins.implements(plugins.IFacets, inherit=True)
     plugins.implements(plugins.IPackageController, inherit=True)
 

@@ -102,3 +102,30 @@ def standard_datasets() -> tuple[StandardDataset, ...]:
         return tuple(StandardDataset(r["no"], r["name"])
                      for r in csv.DictReader(f)
                      if r["no"].isdigit())
+
+
+#: tags by which a publisher marks a dataset as one of the standard datasets
+STANDARD_TAGS = ("自治体標準ODS", "推奨データセット")
+
+
+def standard_dataset_of(title: str, notes: str = "",
+                        tags: "tuple[str, ...] | list[str]" = ()) -> Optional[str]:
+    """The one rule that decides which standard dataset a dataset is.
+
+    A dataset is standard dataset N when its title contains N's name (「AED設置
+    箇所一覧（令和6年）」 is 08), or when it carries one of ``STANDARD_TAGS``
+    and its description contains N's name. When several names match, the
+    longest wins (it is the more specific). A publisher's own choice in the
+    ``standard_dataset`` field always comes first: this rule only fills the
+    field when it is empty (``hokkaido_standard_dataset`` validator), so the
+    search facet and the tracker both read the stored field.
+    """
+    by_length = sorted(standard_datasets(), key=lambda s: -len(s.name))
+    for s in by_length:
+        if s.name in (title or ""):
+            return s.no
+    if any(t in STANDARD_TAGS for t in tags):
+        for s in by_length:
+            if s.name in (notes or ""):
+                return s.no
+    return None

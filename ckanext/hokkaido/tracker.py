@@ -73,8 +73,6 @@ RATE_DEFINITION = {
           "municipalities; private and deleted datasets never count.",
 }
 
-STANDARD_TAGS = ("自治体標準ODS", "推奨データセット")
-
 ELSEWHERE_KEYS = ("elsewhere_url", "elsewhere_date", "elsewhere_note")
 
 
@@ -82,24 +80,11 @@ def stale_months() -> int:
     return toolkit.config.get("ckanext.hokkaido.stale_months")
 
 
-def _standard_values() -> str:
-    rows = registry.standard_datasets()
-    return ", ".join(f"(:std_no_{i}, :std_name_{i})" for i in range(len(rows)))
-
-
-def _standard_params() -> dict[str, str]:
-    params = {}
-    for i, s in enumerate(registry.standard_datasets()):
-        params[f"std_no_{i}"] = s.no
-        params[f"std_name_{i}"] = s.name
-    return params
-
-
 # Public, active datasets with the three fields the tracker reads. The
 # extras are pivoted in one pass over package_extra (a hash aggregate), so
 # the plan stays fast even before the table statistics are fresh.
 _PUBLIC_DATASETS = """
-    SELECT p.id, ex.code, p.title, coalesce(p.notes, '') AS notes,
+    SELECT p.id, ex.code,
            coalesce(
                CASE WHEN ex.source_modified ~ '^R[0-9]*/' THEN CAST(:today AS date)
                     WHEN ex.source_modified ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
@@ -155,16 +140,12 @@ def dataset_stats(code: Optional[str] = None,
     standard datasets it publishes, in one SQL statement.
 
     A dataset counts for standard dataset N when its ``standard_dataset``
-    field is N, when its title contains N's name, or when it carries the tag
-    自治体標準ODS / 推奨データセット and N's name is in its description.
+    field is N: the schema fills the field by ``registry.standard_dataset_of``
+    when the publisher left it empty, and the search facet reads the same
+    field, so the two always agree.
     """
     sql = f"""
         WITH pkg AS MATERIALIZED ({_public_datasets(code)}),
-        std(no, name) AS (VALUES {_standard_values()}),
-        tagged AS (
-            SELECT DISTINCT pt.package_id FROM package_tag pt
-            JOIN tag t ON t.id = pt.tag_id
-            WHERE pt.state = 'active' AND t.name IN :tags),
         res AS (
             SELECT r.package_id, count(*) AS n FROM resource r
             WHERE r.state = 'active' AND r.package_id IN (SELECT id FROM pkg)
@@ -172,29 +153,20 @@ def dataset_stats(code: Optional[str] = None,
         stats AS (
             SELECT pkg.code, count(*) AS datasets,
                    coalesce(sum(res.n), 0) AS resources,
-                   max(pkg.modified) AS newest
+                   max(pkg.modified) AS newest,
+                   array_remove(array_agg(DISTINCT pkg.standard_no), NULL) AS standard
             FROM pkg LEFT JOIN res ON res.package_id = pkg.id
-            GROUP BY pkg.code),
-        coverage AS (
-            SELECT pkg.code, array_agg(DISTINCT std.no) AS standard
-            FROM pkg JOIN std
-              ON pkg.standard_no = std.no
-              OR strpos(pkg.title, std.name) > 0
-              OR (pkg.id IN (SELECT package_id FROM tagged)
-                  AND strpos(pkg.notes, std.name) > 0)
             GROUP BY pkg.code)
-        SELECT stats.*, coverage.standard
-        FROM stats LEFT JOIN coverage ON coverage.code = stats.code
+        SELECT stats.* FROM stats
     """
-    stmt = sa.text(sql).bindparams(sa.bindparam("tags", expanding=True))
-    params = dict(_standard_params(), tags=list(STANDARD_TAGS), code=code,
-                  today=today or dt.date.today())
+    known = {s.no for s in registry.standard_datasets()}
+    params = {"code": code, "today": today or dt.date.today()}
     _ensure_statistics()
-    rows = model.Session.execute(stmt, params).fetchall()
+    rows = model.Session.execute(sa.text(sql), params).fetchall()
     return {r.code: {"dataset_count": int(r.datasets),
                      "resource_count": int(r.resources),
                      "newest_modified": r.newest,
-                     "standard_datasets": sorted(r.standard or ())}
+                     "standard_datasets": sorted(set(r.standard or ()) & known)}
             for r in rows}
 
 

@@ -141,3 +141,19 @@ def test_failing_source_does_not_stop_the_next(portal, harvest, remote):
     good = harvest.source(remote.url, {"municipality_code": "011002"})
     assert harvest.run(broken)["counters"]["errored"] == 1
     assert harvest.run(good)["counters"]["created"] == 1
+
+
+def test_a_resource_without_a_url_is_dropped_with_a_warning(portal, harvest):
+    # Bad input: a source dataset with a resource whose URL is empty (the
+    # portal's rule: every resource has a link or a file); the dataset and its
+    # other resource are imported, the report says what was left out.
+    dataset = make_dataset(1)
+    dataset["resources"].append(dict(dataset["resources"][0], id="empty", url="", name="URLなし"))
+    FakeCkan([dataset]).install(portal)
+    source = harvest.source(portal.url, {"municipality_code": "011002"})
+    report = harvest.run(source)
+    assert report["counters"]["created"] == 1, report
+    (imported,) = harvest.datasets(source).values()
+    assert [r["url"] for r in imported["resources"]] == [dataset["resources"][0]["url"]]
+    assert any("URLのないリソースを保存しません" in e["message"] and "URLなし" in (e.get("detail") or e["message"])
+               for e in report["errors"]), report["errors"]

@@ -787,11 +787,18 @@ class HokkaidoHarvesterBase(HarvesterBase):
 
     def _without_unsafe_links(self, harvest_object: HarvestObject, record: Record) -> Record:
         """Only http(s) and ftp links are stored: a resource with another URL
-        (``javascript:``, ``data:``, ``file:`` …) is dropped and a source URL
+        (``javascript:``, ``data:``, ``file:`` …) or none is dropped (the
+        schema's rule: every resource has a link or a file) and a source URL
         of another scheme is blanked; the report says which."""
         refused = [r for r in record.resources
-                   if r.get("url") and not URL_PATTERN.match(str(r["url"]))]
+                   if not r.get("url") or not URL_PATTERN.match(str(r["url"]))]
         for resource in refused:
+            if not resource.get("url"):
+                self._object_error(
+                    harvest_object,
+                    "[warning] URLのないリソースを保存しません / a resource without a URL is "
+                    "not stored", "Import", repr(str(resource.get("name") or "")[:200]))
+                continue
             self._object_error(
                 harvest_object,
                 "[warning] リソースのURLを保存しません（http/https/ftp のみ） / resource URL "

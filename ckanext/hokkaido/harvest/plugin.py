@@ -28,6 +28,10 @@ __all__ = ["HokkaidoHarvestPlugin", "HokkaidoCkanHarvester",
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
+#: ckanext-harvest's frequencies → their words in ckanext-hokkaido's catalogue
+FREQUENCIES = {"MANUAL": "Manual", "DAILY": "Daily", "WEEKLY": "Weekly",
+               "BIWEEKLY": "Biweekly", "MONTHLY": "Monthly", "ALWAYS": "Always"}
+
 
 @toolkit.blanket.actions(logic)
 @toolkit.blanket.blueprints(views)
@@ -83,8 +87,29 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
                 pkg_dict["url"] = public_url(pkg_dict["url"])
 
     def after_dataset_search(self, search_results, search_params):
-        """Search results are public: harvest source URLs as others see them."""
+        """Search results are public: harvest source URLs as others see them.
+        The facets of the source list name types and frequencies in words."""
         for result in search_results.get("results") or []:
             if isinstance(result, dict) and result.get("type") == "harvest" and result.get("url"):
                 result["url"] = public_url(result["url"])
+        facets = search_results.get("search_facets") or {}
+        if "source_type" in facets or "frequency" in facets:
+            titles = {info["name"]: info["title"]
+                      for info in toolkit.get_action("harvesters_info_show")({}, {})}
+            for item in facets.get("source_type", {}).get("items", []):
+                item["display_name"] = titles.get(item["name"], item["name"])
+            for item in facets.get("frequency", {}).get("items", []):
+                label = FREQUENCIES.get(item["name"])
+                item["display_name"] = toolkit._(label) if label else item["name"]
         return search_results
+
+    # IFacets: ckanext-harvest's facet titles are English literals
+
+    plugins.implements(plugins.IFacets, inherit=True)
+
+    def dataset_facets(self, facets_dict, package_type):
+        if package_type == "harvest":
+            for field_name, title in (("frequency", "Frequency"), ("source_type", "Source type")):
+                if field_name in facets_dict:
+                    facets_dict[field_name] = toolkit._(title)
+        return facets_dict

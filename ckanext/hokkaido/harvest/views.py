@@ -69,7 +69,29 @@ def clear(id: str) -> Any:
 
 @harvest_actions.route("/harvest/confirmed/delete/<id>", methods=["POST"])
 def delete(id: str) -> Any:
-    return harvest_views.delete_view(id)  # reads ?clear= itself
+    """Delete a source, then go to the list of sources: ckanext-harvest's own
+    view returns to the deleted source's admin page, which looks active and
+    says 「データセットはすでに削除されています」."""
+    clear = str(toolkit.request.args.get("clear", "")).lower() in ("true", "1")
+    context = {"user": toolkit.current_user.name, "clear_source": clear}
+    try:
+        source = toolkit.get_action("harvest_source_show")(context.copy(), {"id": id})
+        toolkit.get_action("harvest_source_delete")(context, {"id": id})
+    except toolkit.ObjectNotFound:
+        return toolkit.abort(404, "収集元が見つかりません / Harvest source not found")
+    except toolkit.NotAuthorized:
+        return toolkit.abort(403, "この収集元を削除する権限がありません / "
+                                  "Not allowed to delete this harvest source")
+    title = source.get("title") or source["name"]
+    if clear:
+        toolkit.h.flash_success(
+            f"収集元「{title}」と、その収集したデータセットを削除しました / "
+            f"Harvest source {title} and its datasets deleted")
+    else:
+        toolkit.h.flash_success(
+            f"収集元「{title}」を削除しました。収集したデータセットは残ります / "
+            f"Harvest source {title} deleted; its datasets stay")
+    return toolkit.redirect_to("harvest.search")
 
 
 @harvest_actions.route("/harvest/confirmed/abort/<source>/<id>", methods=["POST"])

@@ -5,6 +5,7 @@ them in the Japanese UI and developers read them through the API.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, Optional
 
@@ -16,7 +17,7 @@ from ckan.plugins import toolkit
 from harvesters.util import is_repeating_interval, normalize_format, parse_date
 
 from ckanext.hokkaido import registry
-from ckanext.hokkaido.inventory import BAND_PATTERN, URL_PATTERN
+from ckanext.hokkaido.inventory import BAND_PATTERN, URL_PATTERN, dataset_name
 
 __all__ = [
     "hokkaido_agency_code",
@@ -28,6 +29,8 @@ __all__ = [
     "hokkaido_resource_url",
     "hokkaido_municipality_from_organization",
     "hokkaido_file_format",
+    "hokkaido_standard_dataset",
+    "hokkaido_dataset_name",
 ]
 
 Invalid = toolkit.Invalid
@@ -108,15 +111,23 @@ def hokkaido_file_format(value: Any) -> Any:
 
 
 def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> None:
-    """A resource's link: http(s) or ftp, the schemes the harvest stores
+    """A resource's link or file: every resource has one (CKAN's form sends
+    an empty file field as if it were data, which made resources of
+    nothing); a link is http(s) or ftp, the schemes the harvest stores
     (never ``javascript:``, ``data:``, ``file:``); an uploaded file keeps
     the name CKAN gives it, with an extension the portal accepts
-    (``ckanext.hokkaido.upload.allowed_extensions``)."""
+    (``ckanext.hokkaido.upload.allowed_extensions``). A DataStore-only
+    resource (``url_type`` datastore) needs neither."""
     value = data.get(key)
-    if _missing(value):
-        return
-    value = str(value).strip()
-    if data.get(key[:-1] + ("url_type",)) == "upload":
+    url_type = data.get(key[:-1] + ("url_type",))
+    if _missing(value) or not str(value).strip():
+        if url_type == "datastore":
+            return
+        errors[key].append("データのURLを入力するか、ファイルをアップロードしてください / "
+                           "give the data's URL or upload a file")
+        raise toolkit.StopOnError
+    value = data[key] = str(value).strip()
+    if url_type == "upload":
         allowed = toolkit.config.get("ckanext.hokkaido.upload.allowed_extensions") or []
         allowed = {e.lower().lstrip(".") for e in (allowed.split() if isinstance(allowed, str) else allowed)}
         name = value.rsplit("/", 1)[-1]
@@ -154,6 +165,67 @@ def hokkaido_municipality_from_organization(key: Any, data: dict, errors: dict, 
     code = _organization_code(data.get(("owner_org",)))
     if code is not None:
         data[key] = code
+
+
+def _tags(data: dict) -> list[str]:
+    """The dataset's tag names, from ``tags`` (API) and ``tag_string`` (form)."""
+    names = [str(v) for k, v in data.items()
+             if len(k) == 3 and k[0] == "tags" and k[2] == "name" and v]
+    tag_string = data.get(("tag_string",))
+    if isinstance(tag_string, str):
+        names.extend(t.strip() for t in tag_string.split(",") if t.strip())
+    return names
+
+
+def hokkaido_standard_dataset(key: Any, data: dict, errors: dict, context: dict) -> None:
+    """標準データセット: the publisher's choice, else what the title (or a
+    tagged description) says (``registry.standard_dataset_of``, the one
+    rule the search facet and the tracker share)."""
+    if not _missing(data.get(key)):
+        return
+    title, notes = data.get(("title",)), data.get(("notes",))
+    found = registry.standard_dataset_of(
+        title if isinstance(title, str) else "",
+        notes if isinstance(notes, str) else "", _tags(data))
+    if found:
+        data[key] = found
+
+
+def _name_taken(name: str) -> bool:
+    # deleted datasets keep their names too: a new one must not take them
+    return model.Session.query(
+        model.Session.query(model.Package.id)
+        .filter(model.Package.name == name).exists()).scalar()
+
+
+def hokkaido_dataset_name(key: Any, data: dict, errors: dict, context: dict) -> None:
+    """URL name of a new dataset whose form left it empty.
+
+    CKAN's form makes the name from the title's Latin letters, so a title in
+    Japanese only gives none. Then the name is offered here instead of an
+    error: an inventory row's own name (``hokkaido-<agency>-<serial>``) when
+    both codes are given, else the organization's name, the title's Latin
+    words (or today's date) and a number when needed to be unique. An
+    existing dataset keeps its name."""
+    if not _missing(data.get(key)) or context.get("package") \
+            or not _missing(data.get(("id",))):
+        return
+    agency, serial = (str(data.get((f,)) or "").strip()
+                      for f in ("agency_code", "serial_no"))
+    if re.fullmatch(r"\d{6}", agency) and serial.isdigit():
+        data[key] = dataset_name(agency, serial)
+        return
+    owner = data.get(("owner_org",))
+    group = None if _missing(owner) else model.Group.get(str(owner))
+    title = data.get(("title",))
+    words = "-".join(re.findall(r"[a-z0-9]+", str(title or "").lower()))[:40].strip("-")
+    base = "-".join([group.name if group is not None else "dataset",
+                     words or dt.date.today().strftime("%Y%m%d")])
+    name, n = base, 1
+    while _name_taken(name):
+        n += 1
+        name = f"{base}-{n}"
+    data[key] = name
 
 
 def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,

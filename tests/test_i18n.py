@@ -1,0 +1,61 @@
+"""The Japanese catalogue of ckanext-hokkaido (i18n/ja): it covers every
+string of ckanext-harvest's screens, which ships no Japanese, without
+replacing CKAN's own Japanese; setup compiles it to the .mo CKAN loads."""
+import glob
+import os
+import re
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+import ckan
+import ckanext.harvest
+
+import ckanext.hokkaido
+
+I18N = os.path.join(os.path.dirname(ckanext.hokkaido.__file__), "i18n", "ja", "LC_MESSAGES")
+
+
+def catalogue(path, reader=read_po):
+    with open(path, "rb") as f:
+        return reader(f)
+
+
+def japanese(message):
+    """Translated, and not left in English (an acronym such as URL may stay)."""
+    strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+    english = message.string == message.id and re.search("[A-Za-z][a-z]", str(message.id))
+    return all(strings) and not english and not message.fuzzy
+
+
+def test_every_string_of_the_harvest_screens_has_japanese():
+    # Bad input: ckanext-harvest upgraded with new strings, or an entry left empty.
+    ours = catalogue(os.path.join(I18N, "ckanext-hokkaido.po"))
+    core = catalogue(os.path.join(os.path.dirname(ckan.__file__), "i18n", "ja", "LC_MESSAGES", "ckan.po"))
+    (pot,) = glob.glob(os.path.join(os.path.dirname(ckanext.harvest.__file__), "i18n", "*.pot"))
+    missing = []
+    for message in catalogue(pot):
+        if not message.id:
+            continue
+        known = [m for m in (core.get(message.id), ours.get(message.id)) if m is not None and japanese(m)]
+        if not known:
+            missing.append(message.id)
+    assert missing == []
+
+
+def test_ckans_own_japanese_is_not_replaced():
+    ours = catalogue(os.path.join(I18N, "ckanext-hokkaido.po"))
+    core = catalogue(os.path.join(os.path.dirname(ckan.__file__), "i18n", "ja", "LC_MESSAGES", "ckan.po"))
+    replaced = [m.id for m in ours if m.id and core.get(m.id) is not None and japanese(core.get(m.id))]
+    assert replaced == []
+
+
+def test_the_compiled_catalogue_is_the_source():
+    # Bad input: a .po edited without running setup (the .mo is not in git).
+    source = catalogue(os.path.join(I18N, "ckanext-hokkaido.po"))
+    compiled = catalogue(os.path.join(I18N, "ckanext-hokkaido.mo"), read_mo)
+    def entries(cat):
+        def text(value):
+            return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+        return {text(m.id): text(m.string) for m in cat if m.id}
+    assert entries(source) == entries(compiled)
