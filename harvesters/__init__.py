@@ -5,19 +5,18 @@ over HTTP and yields normalised records, usable on its own
 (``python -m harvesters ...``) or through the harvest plugins of
 ``ckanext.hokkaido``.
 """
-from harvesters.base import (
+from harvesters.errors import (
     BadResponse,
     BlockedAddress,
     ConfigError,
     FetchError,
     HarvestError,
-    HttpClient,
-    Problem,
-    Record,
-    SourceAdapter,
     Timeout,
     TooLarge,
 )
+from harvesters.client import HttpClient
+from harvesters.records import Problem, Record
+from harvesters.base import SourceAdapter
 from harvesters.catalog_csv import CatalogCsvAdapter
 from harvesters.ckan import CkanAdapter
 from harvesters.dcat import DcatAdapter

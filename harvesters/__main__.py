@@ -31,7 +31,10 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from harvesters import ADAPTERS
-from harvesters.base import ADDRESS_CATEGORIES, ConfigError, HarvestError, HttpClient, is_valid_municipality_code
+from harvesters.errors import ConfigError, HarvestError
+from harvesters.guard import ADDRESS_CATEGORIES
+from harvesters.client import HttpClient
+from harvesters.municipalities import is_valid_municipality_code
 
 __all__ = ["build_parser", "main"]
 

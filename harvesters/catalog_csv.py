@@ -51,7 +51,11 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from harvesters.base import BadResponse, DecodedText, HttpClient, HttpResponse, LimitExceeded, Record, SourceAdapter
+from harvesters.errors import BadResponse, LimitExceeded
+from harvesters.decoding import DecodedText
+from harvesters.client import HttpClient, HttpResponse
+from harvesters.records import Record
+from harvesters.base import SourceAdapter
 from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
 from harvesters.municipalities import is_hokkaido_code, normalize_code
 from harvesters.util import format_from_text, format_from_url, is_http_url, modified_since, parse_date

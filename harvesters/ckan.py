@@ -1,9 +1,9 @@
 """Adapter for portals that run CKAN (DATA-SMART CITY SAPPORO, BODIK, e-Gov).
 
 It pages through the action API's ``package_search`` and turns each dataset
-into a :class:`~harvesters.base.Record`::
+into a :class:`~harvesters.records.Record`::
 
-    from harvesters.base import HttpClient
+    from harvesters.client import HttpClient
     from harvesters.ckan import CkanAdapter
 
     adapter = CkanAdapter(
@@ -49,21 +49,12 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
-from harvesters.base import (
-    BadResponse,
-    ConfigError,
-    HttpClient,
-    HttpResponse,
-    HttpStatusError,
-    IncompleteListing,
-    LimitExceeded,
-    OffsetPager,
-    Page,
-    Record,
-    SourceAdapter,
-    is_valid_municipality_code,
-    load_json,
-)
+from harvesters.errors import BadResponse, ConfigError, HttpStatusError, IncompleteListing, LimitExceeded
+from harvesters.client import HttpClient, HttpResponse, load_json
+from harvesters.records import Record
+from harvesters.paging import OffsetPager, Page
+from harvesters.base import SourceAdapter
+from harvesters.municipalities import is_valid_municipality_code
 
 __all__ = ["CkanAdapter", "solr_datetime"]
 

@@ -43,7 +43,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from harvesters.base import BadResponse, ConfigError, HarvestError, HttpClient, HttpResponse, Record, SourceAdapter
+from harvesters.errors import BadResponse, ConfigError, HarvestError
+from harvesters.client import HttpClient, HttpResponse
+from harvesters.records import Record
+from harvesters.base import SourceAdapter
 from harvesters.limits import check_xml_prolog
 from harvesters.util import format_from_media_type, format_from_text, format_from_url, html_to_text, modified_since
 

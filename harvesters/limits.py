@@ -4,7 +4,7 @@ A body that passed the HTTP size cap (``max_bytes``) can still cost far more
 to read than its size: a 1 MB XLSX may unpack to gigabytes, an XML entity
 declared once may expand a thousandfold, a CSV field may run for megabytes.
 The checks here look before anything is unpacked or expanded and raise
-:class:`~harvesters.base.LimitExceeded`, whose message names the place (URL
+:class:`~harvesters.errors.LimitExceeded`, whose message names the place (URL
 or file, ZIP member, line) and the limit:
 
 * :func:`check_zip` reads only the ZIP's directory: member count, total
@@ -34,7 +34,8 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from harvesters.base import BadResponse, LimitExceeded, Limits
+from harvesters.errors import BadResponse, LimitExceeded
+from harvesters.client import Limits
 
 __all__ = [
     "RATIO_FLOOR",

@@ -1,13 +1,17 @@
-"""Hokkaido's 179 municipalities, for attributing records without CKAN.
+"""The registry of Hokkaido's 179 municipalities: the one list and the one
+check digit of the whole project (the portal's ``ckanext.hokkaido.registry``
+reads them from here).
 
-The list is a copy of ``ckanext/hokkaido/data/municipalities.csv`` shipped
-as ``harvesters/data/municipalities.csv`` (a test checks that the two stay
-identical), read once per process.
+The list ships as ``harvesters/data/municipalities.csv`` (from the national
+local-government code list: code, names and readings, type, 振興局, official
+homepage, town hall position) and is read once per process.
 
 :func:`match_area` turns a Japanese area name as portals write it
 (``ニセコ町``, ``北海道ニセコ町``, ``札幌市中央区``, ``北海道``) into a code,
 and says why when it cannot (unknown name, or a name that fits several
 municipalities such as ``釧路`` or a 振興局).
+
+This module must never import ``ckan`` or ``ckanext``.
 """
 from __future__ import annotations
 
@@ -18,8 +22,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-from harvesters.base import is_valid_municipality_code, municipality_check_digit
-
 __all__ = [
     "DATA_FILE",
     "PREFECTURE_CODE",
@@ -27,6 +29,10 @@ __all__ = [
     "AreaMatch",
     "Municipality",
     "by_code",
+    "get",
+    "prefecture",
+    "is_valid_municipality_code",
+    "municipality_check_digit",
     "is_hokkaido_code",
     "match_area",
     "municipalities",
@@ -39,6 +45,30 @@ DATA_FILE = Path(__file__).resolve().parent / "data" / "municipalities.csv"
 PREFECTURE_CODE = "010006"
 PREFECTURE_NAME = "北海道"
 
+_CHECK_WEIGHTS = (6, 5, 4, 3, 2)
+
+
+def municipality_check_digit(code5: str) -> int:
+    """The check digit of a 5-digit local government code (JIS X 0402).
+
+    ``(11 - (sum of digit * weight, weights 6,5,4,3,2) mod 11) mod 10``.
+    """
+    if len(code5) != 5 or not code5.isascii() or not code5.isdigit():
+        raise ValueError(f"expected 5 digits, got {code5!r}")
+    total = sum(int(d) * w for d, w in zip(code5, _CHECK_WEIGHTS))
+    return (11 - total % 11) % 10
+
+
+def is_valid_municipality_code(code: object) -> bool:
+    """True for a 6-digit 全国地方公共団体コード with a correct check digit."""
+    return (
+        isinstance(code, str)
+        and len(code) == 6
+        and code.isascii()
+        and code.isdigit()
+        and municipality_check_digit(code[:5]) == int(code[5])
+    )
+
 
 @dataclasses.dataclass(frozen=True)
 class Municipality:
@@ -47,6 +77,11 @@ class Municipality:
     name_kana: str
     type: str
     subprefecture: str
+    code5: str = ""
+    name_hiragana: str = ""
+    homepage_url: str = ""
+    lat: float | None = None
+    lng: float | None = None
 
     @property
     def stem(self) -> str:
@@ -54,20 +89,41 @@ class Municipality:
         return self.name[:-1] if self.name.endswith(("市", "町", "村")) and len(self.name) > 1 else self.name
 
 
+def _float(value: str) -> float | None:
+    return float(value) if value else None
+
+
 @functools.lru_cache(maxsize=None)
 def municipalities() -> tuple[Municipality, ...]:
     """The 179 municipalities in code order."""
     with DATA_FILE.open(encoding="utf-8", newline="") as handle:
         rows = [
-            Municipality(row["code"], row["name"], row["name_kana"], row["type"], row["subprefecture"])
+            Municipality(code=row["code"], name=row["name"], name_kana=row["name_kana"], type=row["type"],
+                         subprefecture=row["subprefecture"], code5=row["code5"],
+                         name_hiragana=row["name_hiragana"], homepage_url=row["homepage_url"],
+                         lat=_float(row["lat"]), lng=_float(row["lng"]))
             for row in csv.DictReader(handle)
         ]
     return tuple(sorted(rows, key=lambda m: m.code))
 
 
+def prefecture() -> Municipality:
+    """北海道 itself (the prefecture's inventory is published under its
+    code): tracked beside the 179, never counted among them."""
+    return Municipality(
+        code=PREFECTURE_CODE, name=PREFECTURE_NAME, name_kana="ホッカイドウ", type="都道府県",
+        subprefecture="北海道庁", code5=PREFECTURE_CODE[:5], name_hiragana="ほっかいどう",
+        homepage_url="https://www.pref.hokkaido.lg.jp/", lat=43.0643, lng=141.3469)
+
+
 @functools.lru_cache(maxsize=None)
 def by_code() -> dict[str, Municipality]:
     return {m.code: m for m in municipalities()}
+
+
+def get(code: str) -> Municipality | None:
+    """The municipality of a 6-digit code (not the prefecture's)."""
+    return by_code().get(code)
 
 
 def is_hokkaido_code(code: str) -> bool:

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harvesters.base import BadResponse, HarvestError, HttpClient, HttpResponse, HttpStatusError, LimitExceeded
+from harvesters.errors import BadResponse, HarvestError, HttpStatusError, LimitExceeded
+from harvesters.client import HttpClient, HttpResponse
 from harvesters.catalog_csv import NEW_TEMPLATE, CatalogCsvAdapter, read_table
 from harvesters.ckan import CkanAdapter
 from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, _is_dcat_us

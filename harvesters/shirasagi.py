@@ -41,14 +41,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from harvesters.base import (
-    BadResponse,
-    ConfigError,
-    HttpClient,
-    HttpStatusError,
-    Record,
-    SourceAdapter,
-)
+from harvesters.errors import BadResponse, ConfigError, HttpStatusError
+from harvesters.client import HttpClient
+from harvesters.records import Record
+from harvesters.base import SourceAdapter
 from harvesters.municipalities import PREFECTURE_CODE, match_area
 from harvesters.util import format_from_text, format_from_url, modified_since
 

@@ -50,7 +50,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from harvesters.base import BadResponse, ConfigError, HarvestError, HttpClient, HttpResponse, Record, SourceAdapter
+from harvesters.errors import BadResponse, ConfigError, HarvestError
+from harvesters.client import HttpClient, HttpResponse
+from harvesters.records import Record
+from harvesters.base import SourceAdapter
 from harvesters.util import DATA_FORMATS, format_from_text, format_from_url, parse_date
 
 __all__ = ["WebpageAdapter", "PageDataset", "extract_datasets", "page_date"]

@@ -19,7 +19,7 @@ from ckan.cli.cli import ckan
 from ckan.tests.helpers import call_action
 
 from ckanext.hokkaido import inventory
-from harvesters.base import Limits
+from harvesters.client import Limits
 from tests.harvesters import hostile
 from tests.harvesters.peak_rss import run_measured
 from tests.harvesters.test_memory_ceiling import CEILING_MB

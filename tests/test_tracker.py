@@ -87,6 +87,10 @@ class TestRegistry:
         from collections import Counter
         assert Counter(m.type for m in ms) == {"市": 35, "町": 129, "村": 15}
         assert Counter(m.subprefecture for m in ms)["空知総合振興局"] == 24
+        # one registry for the whole project: the adapters' list is the portal's
+        import harvesters.municipalities
+        assert registry.municipalities is harvesters.municipalities.municipalities
+        assert registry.is_valid_code is harvesters.municipalities.is_valid_municipality_code
 
     @pytest.mark.parametrize("title, notes, tags, expected", [
         ("AED設置箇所一覧（令和6年）", "", [], "08"),

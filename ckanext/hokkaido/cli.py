@@ -188,7 +188,7 @@ def probe(url: str, code: Optional[str], register: bool,
     from harvesters.probe import KIND_LABELS, probe as run_probe
 
     from ckanext.hokkaido import registry
-    from ckanext.hokkaido.harvest import secrets
+    from ckanext.hokkaido.harvest import tokens
     from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
 
     if code and registry.name_of(code) is None:
@@ -200,28 +200,28 @@ def probe(url: str, code: Optional[str], register: bool,
         api_key = os.environ.get(api_key_env) or None
         problem = (f"--api-key-env {api_key_env}: 環境変数が空か未設定です / the "
                    "environment variable is empty or unset" if api_key is None
-                   else secrets.check_token(api_key))
+                   else tokens.check_token(api_key))
         if problem:
             toolkit.error_shout(problem)
             sys.exit(2)
-        secrets.remember(api_key)
+        tokens.remember(api_key)
     with HokkaidoHarvesterBase.make_client(api_key, url) as client:
         result = run_probe(url, client, municipality_code=code)
     if not result.recognized:
-        toolkit.error_shout(secrets.redact(
+        toolkit.error_shout(tokens.redact(
             f"{url}: 種類が分かりません / unknown kind of portal ({result.detail})"))
         sys.exit(1)
     shown = dict(result.source())
     if api_key:
-        shown["config"] = dict(result.config, **{secrets.KEY: secrets.MASK})
+        shown["config"] = dict(result.config, **{tokens.KEY: tokens.MASK})
     click.echo(f"{url}: {result.kind} ({KIND_LABELS[result.kind]}), "
                f"{result.datasets} datasets")
-    click.echo(secrets.redact(f"detail: {result.detail}"))
+    click.echo(tokens.redact(f"detail: {result.detail}"))
     click.echo("source config to register:")
-    click.echo(secrets.redact(json.dumps(shown, ensure_ascii=False, indent=2)))
+    click.echo(tokens.redact(json.dumps(shown, ensure_ascii=False, indent=2)))
     if not register:
         return
-    if api_key and not secrets.same_origin(url, result.url):
+    if api_key and not tokens.same_origin(url, result.url):
         toolkit.error_shout(
             f"登録できません: 収集元URL {result.url} は {url} と別のホストのため、"
             "トークンを送れません / cannot register: the source URL is on another "
@@ -229,7 +229,7 @@ def probe(url: str, code: Optional[str], register: bool,
         sys.exit(2)
     owner = code or registry.PREFECTURE_CODE
     name = f"{owner}-{result.kind.replace('_', '-')}"
-    config = dict(result.config, **({secrets.KEY: api_key} if api_key else {}))
+    config = dict(result.config, **({tokens.KEY: api_key} if api_key else {}))
     try:
         toolkit.get_action("harvest_source_create")({"user": _site_user()}, {
             "name": name, "title": f"{registry.name_of(owner)} "
@@ -238,7 +238,7 @@ def probe(url: str, code: Optional[str], register: bool,
             "frequency": "DAILY", "owner_org": owner,
             "config": json.dumps(config, ensure_ascii=False)})
     except toolkit.ValidationError as e:
-        toolkit.error_shout(secrets.redact(
+        toolkit.error_shout(tokens.redact(
             f"登録できません / cannot register: {e.error_dict}"))
         sys.exit(2)
     click.echo(f"registered harvest source {name}")

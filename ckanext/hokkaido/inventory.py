@@ -31,7 +31,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from harvesters.base import HarvestError, Limits
+from harvesters.errors import HarvestError
+from harvesters.client import Limits
 from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
 from harvesters.util import normalize_format
 
@@ -204,7 +205,7 @@ def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Li
     larger than ``max_bytes``, an XLSX that would unpack past ``limits``
     or declares XML entities (checked before anything is unpacked), a CSV
     cell longer than the ``csv`` module's field limit (131,072 characters),
-    more rows or cells than ``limits`` allow (:class:`harvesters.base.Limits`,
+    more rows or cells than ``limits`` allow (:class:`harvesters.client.Limits`,
     its defaults if not given).
     """
     import pandas as pd

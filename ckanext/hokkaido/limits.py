@@ -3,7 +3,7 @@
 One place reads ``ckanext.hokkaido.harvest.max_json_depth``,
 ``.max_json_values``, ``.max_unpacked_bytes``, ``.max_zip_ratio``,
 ``.max_zip_members``, ``.max_table_rows`` and ``.max_table_cells`` (one
-setting per field of :class:`harvesters.base.Limits`; see
+setting per field of :class:`harvesters.client.Limits`; see
 ``harvest/config_declaration.yaml``) into the limits that the harvesters'
 HTTP client and the inventory import apply.
 """
@@ -13,13 +13,13 @@ import dataclasses
 
 from ckan.plugins import toolkit
 
-from harvesters.base import Limits
+from harvesters.client import Limits
 
 __all__ = ["limits_from_config"]
 
 
 def limits_from_config() -> Limits:
-    """:class:`~harvesters.base.Limits` from the config (defaults where unset)."""
+    """:class:`~harvesters.client.Limits` from the config (defaults where unset)."""
     config = toolkit.config
     return Limits(**{
         item.name: int(config.get(f"ckanext.hokkaido.harvest.{item.name}") or item.default)

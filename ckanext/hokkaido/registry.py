@@ -1,8 +1,10 @@
-"""The registry of Hokkaido's 179 municipalities and the standard datasets.
+"""The portal's registry: Hokkaido's 179 municipalities and the standard
+datasets.
 
-Both lists ship with the extension (``data/*.csv``, copied from public
-sources: the national local-government code list and the Digital Agency's
-自治体標準オープンデータセット) and are read once per process.
+The municipalities are :mod:`harvesters.municipalities` (one CSV, one check
+digit, shared with the adapters, which must not import CKAN); the standard
+datasets, the Digital Agency's 自治体標準オープンデータセット, ship here
+(``data/standard_datasets.csv``). Both are read once per process.
 """
 from __future__ import annotations
 
@@ -11,82 +13,28 @@ import functools
 import os
 from typing import NamedTuple, Optional
 
+from harvesters.municipalities import (
+    PREFECTURE_CODE,
+    PREFECTURE_NAME,
+    Municipality,
+    by_code,
+    get,
+    is_valid_municipality_code,
+    municipalities,
+    name_of,
+    prefecture,
+)
+
+__all__ = [
+    "PREFECTURE_CODE", "PREFECTURE_NAME", "Municipality", "by_code", "get",
+    "is_valid_code", "municipalities", "name_of", "prefecture",
+    "STANDARD_TAGS", "StandardDataset", "standard_datasets", "standard_dataset_of",
+]
+
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 
-PREFECTURE_CODE = "010006"
-PREFECTURE_NAME = "北海道"
-
-_WEIGHTS = (6, 5, 4, 3, 2)
-
-
-def check_digit(code5: str) -> int:
-    """Check digit of a 5-digit 全国地方公共団体コード (JIS X 0402)."""
-    total = sum(int(d) * w for d, w in zip(code5, _WEIGHTS))
-    return (11 - total % 11) % 10
-
-
-def is_valid_code(code: str) -> bool:
-    """True for a 6-digit local-government code whose check digit is right."""
-    return (isinstance(code, str) and len(code) == 6 and code.isdigit()
-            and check_digit(code[:5]) == int(code[5]))
-
-
-class Municipality(NamedTuple):
-    code: str
-    code5: str
-    name: str
-    name_kana: str
-    name_hiragana: str
-    type: str
-    subprefecture: str
-    homepage_url: str
-    lat: Optional[float]
-    lng: Optional[float]
-
-
-def _float(value: str) -> Optional[float]:
-    return float(value) if value else None
-
-
-@functools.lru_cache(maxsize=None)
-def municipalities() -> tuple[Municipality, ...]:
-    """The 179 municipalities, in code order."""
-    with open(os.path.join(DATA_DIR, "municipalities.csv"),
-              encoding="utf-8", newline="") as f:
-        rows = [Municipality(
-            code=r["code"], code5=r["code5"], name=r["name"],
-            name_kana=r["name_kana"], name_hiragana=r["name_hiragana"],
-            type=r["type"], subprefecture=r["subprefecture"],
-            homepage_url=r["homepage_url"], lat=_float(r["lat"]),
-            lng=_float(r["lng"])) for r in csv.DictReader(f)]
-    return tuple(sorted(rows, key=lambda m: m.code))
-
-
-def prefecture() -> Municipality:
-    """北海道 itself (the prefecture's inventory is published under its
-    code): tracked beside the 179, never counted among them."""
-    return Municipality(
-        code=PREFECTURE_CODE, code5=PREFECTURE_CODE[:5], name=PREFECTURE_NAME,
-        name_kana="ホッカイドウ", name_hiragana="ほっかいどう", type="都道府県",
-        subprefecture="北海道庁", homepage_url="https://www.pref.hokkaido.lg.jp/",
-        lat=43.0643, lng=141.3469)
-
-
-@functools.lru_cache(maxsize=None)
-def by_code() -> dict[str, Municipality]:
-    return {m.code: m for m in municipalities()}
-
-
-def get(code: str) -> Optional[Municipality]:
-    return by_code().get(code)
-
-
-def name_of(code: str) -> Optional[str]:
-    """Japanese name for a municipality code, or for the prefecture."""
-    if code == PREFECTURE_CODE:
-        return PREFECTURE_NAME
-    m = get(code)
-    return m.name if m else None
+# the municipalities: one list and one check digit for the whole project
+is_valid_code = is_valid_municipality_code
 
 
 class StandardDataset(NamedTuple):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harvesters.base import HttpClient
+from harvesters.client import HttpClient
 from tests.harvesters.portal_server import PortalServer
 
 

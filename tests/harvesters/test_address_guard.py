@@ -8,14 +8,8 @@ import socket
 
 import pytest
 
-from harvesters.base import (
-    AddressGuard,
-    BlockedAddress,
-    ConfigError,
-    ConnectionFailed,
-    check_url,
-    classify_address,
-)
+from harvesters.errors import BlockedAddress, ConfigError, ConnectionFailed
+from harvesters.guard import AddressGuard, check_url, classify_address
 
 BLOCKED = [
     ("http://127.0.0.1/", "loopback"),

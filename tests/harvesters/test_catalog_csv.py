@@ -11,7 +11,7 @@ import io
 import openpyxl
 import pytest
 
-from harvesters.base import BadResponse
+from harvesters.errors import BadResponse
 from harvesters.catalog_csv import CatalogCsvAdapter
 from tests.harvesters.portal_server import PortalResponse
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from harvesters.base import BadResponse, ConfigError, HttpStatusError, IncompleteListing
+from harvesters.errors import BadResponse, ConfigError, HttpStatusError, IncompleteListing
 from harvesters.ckan import CkanAdapter, solr_datetime
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset, make_organization
 from tests.harvesters.portal_server import PortalResponse, json_response, text_response

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from harvesters.base import BadResponse, ConfigError
+from harvesters.errors import BadResponse, ConfigError
 from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, feed_url_for
 from tests.harvesters.portal_server import PortalResponse, json_response, redirect_response, text_response
 

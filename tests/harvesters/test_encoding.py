@@ -8,7 +8,7 @@ import codecs
 
 import pytest
 
-from harvesters.base import decode_text, normalize_charset
+from harvesters.decoding import decode_text, normalize_charset
 from tests.harvesters.portal_server import PortalResponse, text_response
 
 CATALOG = (

@@ -13,17 +13,16 @@ from email.utils import format_datetime
 
 import pytest
 
-from harvesters.base import (
+from harvesters.errors import (
     BlockedAddress,
     ConnectionFailed,
     HarvestError,
-    HostThrottle,
     HttpStatusError,
     Timeout,
     TooLarge,
     TooManyRedirects,
-    parse_retry_after,
 )
+from harvesters.client import HostThrottle, parse_retry_after
 from tests.harvesters.portal_server import PortalResponse, json_response, redirect_response, text_response
 
 MB = 1024 * 1024

@@ -3,7 +3,7 @@
 Every attack is served by the local fixture portal (in this process) and
 read by a child process running the real command line,
 ``python -m harvesters fetch`` with its default limits (``max_bytes``
-100 MB, :class:`harvesters.base.Limits`). The child's peak resident set
+100 MB, :class:`harvesters.client.Limits`). The child's peak resident set
 size is its own high-water mark (``VmHWM``, see ``peak_rss.py`` for why not
 ``wait4``). Each run must exit with code 1, name the error and the URL on
 stderr, print no record, and stay under :data:`CEILING_MB`.

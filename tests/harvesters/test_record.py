@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harvesters.base import Record, is_valid_municipality_code, municipality_check_digit
+from harvesters.municipalities import is_valid_municipality_code, municipality_check_digit
+from harvesters.records import Record
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +54,7 @@ def test_content_hash_pinned():
 def test_content_hash_same_in_another_process():
     # Bad input: a different PYTHONHASHSEED (set/dict ordering must not leak in).
     code = (
-        "import json,sys; from harvesters.base import Record; "
+        "import json,sys; from harvesters.records import Record; "
         "print(Record(**json.loads(sys.argv[1])).content_hash())"
     )
     record = sample()

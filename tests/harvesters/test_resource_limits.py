@@ -33,7 +33,8 @@ import zipfile
 
 import pytest
 
-from harvesters.base import BadResponse, HttpStatusError, LimitExceeded, Limits, TooLarge
+from harvesters.errors import BadResponse, HttpStatusError, LimitExceeded, TooLarge
+from harvesters.client import Limits
 from harvesters.catalog_csv import CatalogCsvAdapter
 from harvesters.ckan import CkanAdapter
 from harvesters.dcat import HUB_FEED_PATH, DcatAdapter

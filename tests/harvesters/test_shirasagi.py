@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from harvesters.base import BadResponse, ConfigError, HttpStatusError
+from harvesters.errors import BadResponse, ConfigError, HttpStatusError
 from harvesters.shirasagi import ShirasagiAdapter, api_url_for
 from tests.harvesters.fake_shirasagi import ODL, FakeShirasagi, make_package
 from tests.harvesters.portal_server import json_response, text_response
@@ -310,12 +310,12 @@ def test_dataset_without_name_uses_filename(portal, client):
     assert problems(adapter) == [(package["uuid"], "warning", "dataset has no name (title); using its file name or id")]
 
 
-def test_shipped_registry_matches_the_extensions_copy():
-    # Bad input: the two copies of municipalities.csv drifting apart (read by path: no ckanext import).
-    from pathlib import Path
+def test_the_registry_reads_every_column_of_its_list():
+    # Bad input: a registry that dropped the readings, homepage or position of a municipality.
+    from harvesters.municipalities import municipalities, prefecture
 
-    from harvesters.municipalities import DATA_FILE, municipalities
-
-    repo = Path(__file__).resolve().parents[2]
-    assert DATA_FILE.read_bytes() == (repo / "ckanext" / "hokkaido" / "data" / "municipalities.csv").read_bytes()
-    assert len(municipalities()) == 179
+    everyone = municipalities()
+    assert len(everyone) == 179
+    assert all(m.name_hiragana and m.homepage_url.startswith(("http://", "https://")) and m.lat and m.lng
+               and m.code5 == m.code[:5] for m in everyone)
+    assert prefecture().code == "010006" and prefecture() not in everyone

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harvesters.base import HttpStatusError
+from harvesters.errors import HttpStatusError
 from harvesters.ckan import CkanAdapter
 from tests.harvesters.fake_ckan import FakeCkan, make_dataset
 from tests.harvesters.portal_server import PortalServer, json_response, redirect_response, text_response
@@ -117,7 +117,7 @@ def test_the_ckan_adapter_sends_the_token_on_every_page(portal, make_client):
 def test_a_token_without_its_origin_is_refused():
     # Attack: a caller forgets where the token belongs; the client refuses
     # to guess rather than send it to whatever it fetches.
-    from harvesters.base import HttpClient
+    from harvesters.client import HttpClient
 
     with pytest.raises(ValueError, match="authorization_url"):
         HttpClient(authorization=TOKEN)

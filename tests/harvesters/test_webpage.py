@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harvesters.base import BadResponse, ConfigError
+from harvesters.errors import BadResponse, ConfigError
 from harvesters.webpage import WebpageAdapter, extract_datasets
 from tests.harvesters.portal_server import PortalResponse, redirect_response, text_response
 

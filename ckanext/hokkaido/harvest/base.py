@@ -8,9 +8,9 @@ Everything else is decided here, once for every kind:
 Stages
     ``gather_stage`` reads the source through the adapter (all the HTTP
     work happens here, with the SSRF guard, timeouts, retries and size cap
-    of :class:`harvesters.base.HttpClient`) and stores each normalised
+    of :class:`harvesters.client.HttpClient`) and stores each normalised
     record as the content of a harvest object, with its sha256
-    (:meth:`harvesters.base.Record.content_hash`) in the object's extras.
+    (:meth:`harvesters.records.Record.content_hash`) in the object's extras.
     ``fetch_stage`` skips records whose hash equals the one last imported
     (report status "not modified": no ``package_update``, no reindex).
     ``import_stage`` creates, updates or withdraws the CKAN dataset.
@@ -86,11 +86,13 @@ from ckanext.harvest.model import (
 
 from harvesters import adapter_class
 from harvesters.util import read_modified
-from harvesters.base import (ConfigError, FetchError, HarvestError, HostThrottle, HttpClient, Record,
-                             SourceAdapter)
+from harvesters.errors import ConfigError, FetchError, HarvestError
+from harvesters.client import HostThrottle, HttpClient
+from harvesters.records import Record
+from harvesters.base import SourceAdapter
 
 from ckanext.hokkaido import registry
-from ckanext.hokkaido.harvest import errors, secrets
+from ckanext.hokkaido.harvest import errors, tokens
 from ckanext.hokkaido.inventory import URL_PATTERN
 from ckanext.hokkaido.limits import limits_from_config
 
@@ -108,7 +110,7 @@ log = logging.getLogger(__name__)
 
 #: Keys of a source's JSON config handled by the base (the rest go to the adapter).
 HARVEST_KEYS = frozenset({"force", "not_overwrite_fields", "min_listing_ratio", "full_listing_every",
-                          secrets.KEY})
+                          tokens.KEY})
 
 #: Dataset fields a harvest writes (scheming field names of hokkaido_dataset.yaml).
 HARVESTED_FIELDS = ("title", "notes", "tags", "license_id", "resources", "municipality_code",
@@ -197,7 +199,7 @@ class HarvestSettings:
         modified since the last clean run (and withdraw nothing).
     :ivar api_key: the source's API token (``api_key``), sent as the
         ``Authorization`` header to the source URL's origin only; see
-        :mod:`ckanext.hokkaido.harvest.secrets`.
+        :mod:`ckanext.hokkaido.harvest.tokens`.
     """
 
     adapter_config: dict[str, Any]
@@ -331,11 +333,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
             raise SourceConfigError(f"full_listing_every は 0 以上の日数です "
                                     f"(full_listing_every must be a number of days >= 0, not {every!r})")
 
-        api_key = config.get(secrets.KEY)
-        problem = secrets.check_token(api_key) if api_key is not None else None
+        api_key = config.get(tokens.KEY)
+        problem = tokens.check_token(api_key) if api_key is not None else None
         if problem:
             raise SourceConfigError(problem)
-        secrets.remember(api_key)
+        tokens.remember(api_key)
 
         adapter_config = {k: v for k, v in config.items() if k not in HARVEST_KEYS}
         code = adapter_config.get("municipality_code")

@@ -5,7 +5,7 @@ ckanext-harvest's error tables (``harvest_gather_error``,
 (``/harvest/<source>/job/<id>``, ``harvest_job_report``, the source page),
 by our tracker and by the municipality pages, for anyone. So they hold only
 a **public message**: our own words, the host and the HTTP status
-(:attr:`harvesters.base.HarvestError.public_message`). Never a byte a remote
+(:attr:`harvesters.errors.HarvestError.public_message`). Never a byte a remote
 server chose, never a URL's path, query string or credentials.
 
 What the server said (an error body, a parser's complaint quoting it, an
@@ -13,7 +13,7 @@ exception's text) is the **detail**, kept in ``hokkaido_harvest_error_detail``
 under the error's id and read only by sysadmins and members of the source's
 organization (:func:`may_read_detail`): ``hokkaido_harvest_report`` and the
 municipality page add it for them. Both parts pass through
-:func:`ckanext.hokkaido.harvest.secrets.redact`.
+:func:`ckanext.hokkaido.harvest.tokens.redact`.
 
 A gather error is a **read failure** when the source could not be read at
 all (nothing came: unreachable, refused, not a portal, a bad config, a type
@@ -34,9 +34,9 @@ from ckan import authz, model
 
 from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject, HarvestObjectError
 
-from harvesters.base import HarvestError, HttpStatusError
+from harvesters.errors import HarvestError, HttpStatusError
 
-from ckanext.hokkaido.harvest import secrets
+from ckanext.hokkaido.harvest import tokens
 
 __all__ = ["UNEXPECTED", "describe", "gather_error", "object_error", "details",
            "may_read_detail", "is_member", "prune"]
@@ -67,14 +67,14 @@ def _store_detail(error_id: str, detail: Optional[str], read_failure: bool = Fal
         return
     model.Session.execute(
         sa.text(f"INSERT INTO {_TABLE} (error_id, detail, read_failure) VALUES (:id, :detail, :failure)"),
-        {"id": error_id, "detail": secrets.redact(detail)[:MAX_DETAIL] if detail else None,
+        {"id": error_id, "detail": tokens.redact(detail)[:MAX_DETAIL] if detail else None,
          "failure": read_failure})
 
 
 def _record(error: Any, where: str, detail: Optional[str], read_failure: bool = False) -> None:
     """Log, store and commit ``error`` (its message redacted) with its detail."""
-    error.message = secrets.redact(error.message)
-    log.warning("%s: %s%s", where, error.message, f" [{secrets.redact(detail)}]" if detail else "")
+    error.message = tokens.redact(error.message)
+    log.warning("%s: %s%s", where, error.message, f" [{tokens.redact(detail)}]" if detail else "")
     model.Session.add(error)
     model.Session.flush()
     _store_detail(error.id, detail, read_failure)

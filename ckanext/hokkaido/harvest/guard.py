@@ -1,6 +1,6 @@
 """Which harvest source types may run: the one rule.
 
-Every request of our harvesters goes through :class:`harvesters.base.HttpClient`,
+Every request of our harvesters goes through :class:`harvesters.client.HttpClient`,
 whose address guard refuses loopback, private, link-local and other
 non-public addresses (unless ``ckanext.hokkaido.harvest.allow_private_addresses``
 lets some through), checks each redirect and the connected socket, and caps
@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Optional
 
 from ckan.plugins import PluginImplementations, toolkit
-
 from ckanext.harvest.interfaces import IHarvester
 
 from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase

@@ -1,6 +1,6 @@
 """Actions of the ``hokkaido_harvest`` plugin: the run report; the
 chained ``package_update`` and ``harvest_source_list`` that keep harvest
-sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.secrets`);
+sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.tokens`);
 the chained ``harvest_job_create`` and ``harvest_send_job_to_gather_queue``
 that keep ckanext-harvest's queue from running a source type that fetches
 without the address guard (:mod:`ckanext.hokkaido.harvest.guard`)."""
@@ -14,9 +14,9 @@ from ckan.types import Context, DataDict
 
 from ckanext.harvest.model import HarvestJob, HarvestSource
 
-from harvesters.base import public_url
+from harvesters.errors import public_url
 
-from ckanext.hokkaido.harvest import errors, guard, secrets
+from ckanext.hokkaido.harvest import errors, guard, tokens
 from ckanext.hokkaido.harvest.report import job_report
 
 __all__ = ["hokkaido_harvest_report", "package_update", "harvest_source_list",
@@ -67,24 +67,24 @@ def _redacted_errors(errors: Any) -> Any:
         return {key: _redacted_errors(value) for key, value in errors.items()}
     if isinstance(errors, list):
         return [_redacted_errors(value) for value in errors]
-    return secrets.redact(errors)
+    return tokens.redact(errors)
 
 
 @toolkit.chained_action
 def package_update(up_func, context: Context, data_dict: DataDict) -> dict[str, Any]:
     """For a harvest source, a config whose ``api_key`` is the mask keeps the
-    stored token (see :func:`ckanext.hokkaido.harvest.secrets.restore_config`);
+    stored token (see :func:`ckanext.hokkaido.harvest.tokens.restore_config`);
     validation errors never quote a token."""
     config = data_dict.get("config") if isinstance(data_dict, dict) else None
-    if isinstance(config, str) and secrets.MASK in config:
+    if isinstance(config, str) and tokens.MASK in config:
         package = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
         source = HarvestSource.get(package.id) if package is not None else None
         if source is not None:
             toolkit.check_access("package_update", context, data_dict)
             try:
-                restored = secrets.restore_config(config, source.config, url=data_dict.get("url"),
+                restored = tokens.restore_config(config, source.config, url=data_dict.get("url"),
                                                   stored_url=source.url)
-            except secrets.TokenMustBeEntered as exc:
+            except tokens.TokenMustBeEntered as exc:
                 raise toolkit.ValidationError({"config": [str(exc)]})
             # a copy: a form shown again after an error must not hold the token
             data_dict = dict(data_dict, config=restored)
@@ -99,7 +99,7 @@ def package_update(up_func, context: Context, data_dict: DataDict) -> dict[str, 
 def harvest_source_list(up_func, context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """ckanext-harvest's list, without the sources the caller may not read
     (its own lists every source, private ones included, to anonymous users),
-    with every API token masked, and URLs as :func:`harvesters.base.public_url`
+    with every API token masked, and URLs as :func:`harvesters.errors.public_url`
     shows them to those outside the source's organization."""
     toolkit.check_access("harvest_source_list", context, data_dict)
     sources = up_func(context, data_dict)
@@ -111,7 +111,7 @@ def harvest_source_list(up_func, context: Context, data_dict: DataDict) -> list[
             toolkit.check_access("package_show", dict(check), {"id": source["id"]})
         except (toolkit.NotAuthorized, toolkit.ObjectNotFound):
             continue
-        shown = dict(source, config=secrets.mask_config(source.get("config")))
+        shown = dict(source, config=tokens.mask_config(source.get("config")))
         if not errors.may_read_detail(context, source["id"]):
             shown["url"] = public_url(source.get("url"))
         visible.append(shown)

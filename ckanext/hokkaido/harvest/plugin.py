@@ -13,11 +13,11 @@ import os
 from ckan import plugins
 from ckan.plugins import toolkit
 
-from harvesters.base import public_url
+from harvesters.errors import public_url
 
-from ckanext.hokkaido.harvest import auth, errors, indexing, logic, secrets, views
-from ckanext.hokkaido.harvest.ckan import HokkaidoCkanHarvester
+from ckanext.hokkaido.harvest import auth, errors, indexing, logic, tokens, views
 from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester,
+                                            HokkaidoCkanHarvester,
                                             HokkaidoDcatHarvester,
                                             HokkaidoShirasagiHarvester,
                                             HokkaidoWebpageHarvester)
@@ -54,7 +54,7 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
     def notify(self, entity, operation):
         indexing.note(entity)
 
-    # Secrets: harvest sources' API tokens are write-only (harvest/secrets.py)
+    # Tokens: harvest sources' API tokens are write-only (harvest/tokens.py)
 
     plugins.implements(plugins.IConfigurable)
     plugins.implements(plugins.IPackageController, inherit=True)
@@ -62,7 +62,7 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
     # IConfigurable
 
     def configure(self, config):
-        secrets.install_log_redaction()
+        tokens.install_log_redaction()
 
     # IPackageController
 
@@ -71,13 +71,13 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
         everything built from package_show (API, form, activity, index).
         Its URL is shown whole to sysadmins and the source's organization
         (who edit it), to others without credentials and with
-        secret-looking query values masked (:func:`harvesters.base.public_url`)."""
+        secret-looking query values masked (:func:`harvesters.errors.public_url`)."""
         if pkg_dict.get("type") == "harvest":
             if "config" in pkg_dict:
-                pkg_dict["config"] = secrets.mask_config(pkg_dict["config"])
+                pkg_dict["config"] = tokens.mask_config(pkg_dict["config"])
             for extra in pkg_dict.get("extras") or []:
                 if isinstance(extra, dict) and extra.get("key") == "config":
-                    extra["value"] = secrets.mask_config(extra.get("value"))
+                    extra["value"] = tokens.mask_config(extra.get("value"))
             # the search index keeps the URL whole (its reads are ignore_auth
             # and unvalidated; package_show may answer from it): every reader
             # gets it masked here or in after_dataset_search

@@ -8,7 +8,7 @@ from typing import Any
 from ckan import model
 from ckan.plugins import toolkit
 
-from harvesters.base import public_url
+from harvesters.errors import public_url
 
 from ckanext.hokkaido import registry, tracker
 from ckanext.hokkaido.harvest import errors as harvest_errors

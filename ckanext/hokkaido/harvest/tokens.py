@@ -3,7 +3,7 @@
 A source whose portal needs a token carries it in its JSON config as
 ``"api_key"`` (the key ckanext-harvest's own CKAN harvester uses). The
 harvest sends it as the ``Authorization`` header to the source URL's own
-origin only (:class:`harvesters.base.HttpClient`).
+origin only (:class:`harvesters.client.HttpClient`).
 
 The token is **write-only**. Nobody reads it back, not even a sysadmin or
 the source's editors: wherever a source's config leaves the database
