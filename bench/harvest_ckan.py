@@ -1,6 +1,6 @@
 """Benchmark: harvest a real second CKAN holding 1,000 datasets, then again unchanged.
 
-Starts the second CKAN of the harvest tests (tests/harvest/source-ckan.ini:
+Starts the second CKAN of the harvest tests (tests/fakes/source-ckan.ini:
 database and Solr core ``ckan_source_test``), fills it with DATASETS datasets
 through its HTTP API, empties the portal database of the given ini (default
 test.ini: the test database and Solr core, so never a portal you care
@@ -64,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     ini = os.path.abspath(args.ini)
 
-    from tests.harvest.source_ckan import SourceCkan
+    from tests.fakes.source_ckan import SourceCkan
 
     with SourceCkan() as remote:
         seconds = fill(remote, args.datasets)

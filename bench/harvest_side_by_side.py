@@ -2,7 +2,7 @@
 
 One source, one target setup, one run:
 
-* source: the real second CKAN of the harvest tests (tests/harvest/source-ckan.ini,
+* source: the real second CKAN of the harvest tests (tests/fakes/source-ckan.ini,
   database and Solr core ``ckan_source_test``) filled with DATASETS datasets of
   two resources each through its HTTP API;
 * target: the portal of ``--ini`` (default test.ini: its database and Solr
@@ -209,7 +209,7 @@ def main() -> None:
     target = Target(ini)
     steps: list[Step] = []
 
-    from tests.harvest.source_ckan import SourceCkan
+    from tests.fakes.source_ckan import SourceCkan
 
     try:
         with SourceCkan() as remote:

@@ -44,7 +44,7 @@ def timed(label, *args):
 
 
 def main():
-    from tests.inventory_rows import realistic_rows, write_csv
+    from tests.fakes.inventory_rows import realistic_rows, write_csv
 
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     ckan("db", "clean", "--yes")

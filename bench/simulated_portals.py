@@ -3,21 +3,21 @@ where, and the portals that serve it (no CKAN import here).
 
 :func:`plan_prefecture` gives each municipality a *role* (how it publishes,
 or fails to) and a number of datasets; :func:`install` mounts every portal
-on one :class:`~tests.harvesters.portal_server.PortalServer`, each under its
+on one :class:`~tests.fakes.portal_server.PortalServer`, each under its
 own path prefix, in its real format, through the fixture servers of the
 harvester tests:
 
 ============================  ==================================================
 kind                          served as
 ============================  ==================================================
-own CKAN portal               :class:`~tests.harvesters.fake_ckan.FakeCkan` under
+own CKAN portal               :class:`~tests.fakes.ckan.FakeCkan` under
                               ``/ckan/<code>/api/3/action/`` (札幌市 always one)
 BODIK-like shared CKAN        one FakeCkan under ``/bodik/``: every participating
                               municipality's datasets named ``<code>_…`` in the
                               organization ``hokkaido-<code>``, plus other
                               prefectures' datasets; one source per municipality
                               filtered by ``fq`` (half by name, half by organization)
-HARP (SHIRASAGI), shared      one :class:`~tests.harvesters.fake_shirasagi.FakeShirasagi`
+HARP (SHIRASAGI), shared      one :class:`~tests.fakes.shirasagi.FakeShirasagi`
                               under ``/harp/opendata/api/``: packages attributed by
                               ``areas[]`` (the prefecture's own as ``北海道``); one
                               source owned by 北海道 (010006)
@@ -52,11 +52,11 @@ import random
 from typing import Any, Optional
 
 from ckanext.hokkaido import registry
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset, make_organization
-from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import PortalRequest, PortalResponse, PortalServer, json_response, text_response
-from tests.harvesters.test_catalog_csv import NEW_HEADER, OLD_HEADER, new_row, to_csv, to_xlsx
-from tests.harvesters.test_dcat import hub_dataset, hub_feed
+from tests.fakes.ckan import FakeCkan, make_dataset, make_organization
+from tests.fakes.shirasagi import FakeShirasagi, make_package
+from tests.fakes.portal_server import PortalRequest, PortalResponse, PortalServer, json_response, text_response
+from tests.fakes.catalog import NEW_HEADER, OLD_HEADER, new_row, to_csv, to_xlsx
+from tests.fakes.dcat import hub_dataset, hub_feed
 
 __all__ = ["ROLES", "Municipality", "Source", "Prefecture", "plan_prefecture", "install"]
 

@@ -71,7 +71,7 @@ sys.path.insert(0, ROOT)
 from bench.harvest_side_by_side import CKAN, child, reset_target, write_ini  # noqa: E402
 from bench.simulated_portals import (ROLES, STATUS_ORDER, UNKNOWN, Prefecture, change_night,  # noqa: E402
                                      install, plan_prefecture)
-from tests.harvesters.portal_server import PortalServer  # noqa: E402
+from tests.fakes.portal_server import PortalServer  # noqa: E402
 
 STATUS_EN = {"公開中": "publishing", "更新停滞": "stale", "他サイトで公開": "publishes elsewhere",
              "取得エラー": "harvest error", "未確認": "unknown"}

@@ -10,7 +10,7 @@ from ckan.plugins import toolkit
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from tests.inventory_rows import seed_rows, write_csv
+from tests.fakes.inventory_rows import seed_rows, write_csv
 
 SAPPORO, HAKODATE = "011002", "012025"
 ROLES = ["anonymous", "plain user", "other steward", "steward", "sysadmin"]

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 
 from tests.browser import SCREENSHOTS, browser, ckan_server, console_errors  # noqa: F401
 from tests.harvest.jobs import run_job
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalServer
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalServer
 
 SAPPORO = "011002"
 HOOK = """

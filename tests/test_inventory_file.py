@@ -3,7 +3,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from ckanext.hokkaido import inventory
-from tests.inventory_rows import seed_rows, write_csv
+from tests.fakes.inventory_rows import seed_rows, write_csv
 
 PRINTED = inventory.header_row()
 

@@ -9,7 +9,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.hokkaido import inventory
 from ckanext.hokkaido.logic import inventory as logic
-from tests.inventory_rows import realistic_rows, seed_rows, write_csv
+from tests.fakes.inventory_rows import realistic_rows, seed_rows, write_csv
 
 
 def run(cli, *args):

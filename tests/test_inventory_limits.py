@@ -20,10 +20,10 @@ from ckan.tests.helpers import call_action
 
 from ckanext.hokkaido import inventory
 from harvesters.client import Limits
-from tests.harvesters import hostile
+from tests.fakes import hostile
 from tests.harvesters.peak_rss import run_measured
-from tests.harvesters.test_memory_ceiling import CEILING_MB
-from tests.inventory_rows import seed_rows, write_csv
+from tests.harvesters.peak_rss import CEILING_MB
+from tests.fakes.inventory_rows import seed_rows, write_csv
 
 MB = hostile.MB
 BIG = "x" * (10 * MB)

@@ -25,7 +25,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.hokkaido import registry
 from tests.browser import ckan_server  # noqa: F401
-from tests.inventory_rows import seed_rows, write_csv
+from tests.fakes.inventory_rows import seed_rows, write_csv
 
 SAPPORO, HAKODATE = "011002", "012025"
 OLD = "2019-04-01"

@@ -22,19 +22,11 @@ from ckan.tests import factories
 
 from ckanext.harvest.model import HarvestObject
 
+from tests.harvest.helpers import FAST_HARVEST, SMTP_PORT  # noqa: F401  (re-read by the fixtures)
 from tests.harvest.jobs import run_job
-from tests.harvest.source_ckan import SourceCkan, free_port
-from tests.harvesters.conftest import portal  # noqa: F401  (the adapter tests' fixture, shared)
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalServer
-
-#: settings that keep the tests fast; individual tests override them
-FAST_HARVEST = {
-    "ckanext.hokkaido.harvest.min_delay": 0,
-    "ckanext.hokkaido.harvest.retries": 0,
-    "ckanext.hokkaido.harvest.timeout": 10,
-}
-
+from tests.fakes.source_ckan import SourceCkan
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalServer
 
 @pytest.fixture(scope="session")
 def source_ckan() -> Iterator[SourceCkan]:
@@ -78,7 +70,6 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-SMTP_PORT = free_port()
 
 
 @pytest.fixture

@@ -17,11 +17,12 @@ from ckan.plugins import toolkit
 
 from ckanext.hokkaido.harvest import activity, indexing
 
-# the nightly tests' module marks (fast harvest settings, two workers) apply here too
-from tests.harvest.test_indexing import indexed
-from tests.harvest.test_nightly import SAPPORO, make_source, pytestmark, run  # noqa: F401
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import text_response
+from tests.harvest.helpers import NIGHTLY_MARKS, SAPPORO, indexed, make_source, run
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import text_response
+
+# the nightly run's marks (fast harvest settings, two workers)
+pytestmark = NIGHTLY_MARKS
 
 
 def activities(dataset_id: str) -> list[dict]:

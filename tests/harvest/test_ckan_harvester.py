@@ -13,7 +13,7 @@ from ckan.lib.search.common import make_connection
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.harvest.base import dataset_name, portal_key
-from tests.harvest.conftest import FAST_HARVEST
+from tests.harvest.helpers import FAST_HARVEST
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins"),

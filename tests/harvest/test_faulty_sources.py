@@ -1,7 +1,7 @@
 """Faulty sources: each gives a clear error in the run report and deletes nothing.
 
 A source is first harvested successfully from a fake CKAN on 127.0.0.1
-(tests/harvesters/fake_ckan.py, for faults a real CKAN does not make), then
+(tests/fakes/ckan.py, for faults a real CKAN does not make), then
 the fake breaks in one way and the source is harvested again. Each test says
 in a comment what bad input it tries.
 """
@@ -14,9 +14,9 @@ import pytest
 from ckan.plugins import toolkit
 from ckan.tests import factories
 
-from tests.harvest.conftest import FAST_HARVEST
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalResponse, redirect_response, text_response
+from tests.harvest.helpers import FAST_HARVEST
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalResponse, redirect_response, text_response
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins"),

@@ -2,7 +2,7 @@
 then starts serving an attack; the run gets one gather error naming it (in
 Japanese and English), and every dataset already in the portal stays.
 
-Bad input tried (builders in tests/harvesters/hostile.py): a CKAN API
+Bad input tried (builders in tests/fakes/hostile.py): a CKAN API
 answering JSON nested 100,000 deep; a catalog replaced by an XLSX zip bomb,
 by a CSV with a 10 MB field on line 3 and by one of lines of tiny cells; an
 RDF/XML DCAT feed replaced by one with an external entity reading
@@ -15,11 +15,11 @@ import json
 import pytest
 from ckan.plugins import toolkit
 
-from tests.harvest.conftest import FAST_HARVEST
+from tests.harvest.helpers import FAST_HARVEST
 from tests.harvest.jobs import run_job
-from tests.harvesters import hostile
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalResponse, text_response
+from tests.fakes import hostile
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalResponse, text_response
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins"),

@@ -27,18 +27,13 @@ from ckanext.harvest.model import HarvestObject
 
 from ckanext.hokkaido.harvest import indexing, nightly
 
-from tests.harvest.source_ckan import free_port
-# the nightly tests' module marks (fast harvest settings, two workers) apply here too
-from tests.harvest.test_nightly import SAPPORO, SEARCH, jobs_of, make_source, pytestmark, run  # noqa: F401
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import text_response
+from tests.fakes.source_ckan import free_port
+from tests.harvest.helpers import NIGHTLY_MARKS, SAPPORO, SEARCH, indexed, jobs_of, make_source, run
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import text_response
 
-
-def indexed(**params) -> dict[str, dict]:
-    """Datasets Solr returns (as package_search builds them), by name."""
-    found = toolkit.get_action("package_search")({"ignore_auth": True},
-                                                 {"rows": 1000, "include_private": True, **params})
-    return {d["name"]: d for d in found["results"]}
+# the nightly run's marks (fast harvest settings, two workers)
+pytestmark = NIGHTLY_MARKS
 
 
 def in_database(source) -> dict[str, dict]:

@@ -1,6 +1,6 @@
 """``ckan hokkaido harvest``: the nightly run through the real CLI.
 
-Sources are fake CKAN portals on 127.0.0.1 (tests/harvesters/fake_ckan.py)
+Sources are fake CKAN portals on 127.0.0.1 (tests/fakes/ckan.py)
 harvested by the CKAN under test; the lock is PostgreSQL's, held by a real
 second process; the killed run is a real ``ckan`` process killed with
 SIGKILL; the mail goes to a real SMTP server (aiosmtpd) on loopback. Each
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import os
 import re
@@ -18,17 +17,13 @@ import signal
 import subprocess
 import sys
 import time
-from email import message_from_bytes
-from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from ckan import model
-from ckan.cli.cli import ckan
 from ckan.plugins import toolkit
-from ckan.tests.helpers import CKANCliRunner
 
 from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject, HarvestSource
 
@@ -36,34 +31,14 @@ from ckanext.hokkaido import tracker
 from ckanext.hokkaido.harvest import commands, nightly
 from ckanext.hokkaido.harvest.base import dataset_name, portal_key
 
-from tests.harvest.conftest import FAST_HARVEST, SMTP_PORT
-from tests.harvest.source_ckan import free_port
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import text_response
+from tests.harvest.helpers import (HAKODATE, NIGHTLY_MARKS, OTARU, SAPPORO, SEARCH, SMTP_PORT, decoded, jobs_of,
+                                   make_source, run)
+from tests.fakes.source_ckan import free_port
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.shirasagi import FakeShirasagi, make_package
+from tests.fakes.portal_server import text_response
 
-pytestmark = [
-    pytest.mark.usefixtures("with_plugins", "with_extended_cli"),
-    *(pytest.mark.ckan_config(key, value) for key, value in FAST_HARVEST.items()),
-    pytest.mark.ckan_config("ckanext.hokkaido.harvest.workers", 2),
-]
-
-SEARCH = "/api/3/action/package_search"
-SAPPORO, HAKODATE, OTARU = "011002", "012025", "012033"
-
-
-def make_source(harvest, url: str, code: str, *, frequency: str = "MANUAL", name: str | None = None):
-    harvest._count += 1
-    return toolkit.get_action("harvest_source_create")(harvest.context(), {
-        "name": name or f"nightly-{harvest._count}", "title": f"収集元 {code}",
-        "url": url, "source_type": "hokkaido_ckan", "frequency": frequency,
-        "config": json.dumps({"municipality_code": code}), "owner_org": harvest.owner["id"]})
-
-
-def jobs_of(source) -> list[HarvestJob]:
-    model.Session.rollback()  # see what the command's own sessions committed
-    return model.Session.query(HarvestJob).filter(HarvestJob.source_id == source["id"]) \
-        .order_by(HarvestJob.created).all()
+pytestmark = NIGHTLY_MARKS
 
 
 def gather_errors(job: HarvestJob) -> list[str]:
@@ -75,17 +50,6 @@ def no_job_unfinished() -> None:
     model.Session.rollback()
     left = model.Session.query(HarvestJob).filter(HarvestJob.status != "Finished").all()
     assert left == [], [(j.id, j.status) for j in left]
-
-
-def run(cli, *args: str):
-    """``ckan hokkaido harvest ARGS`` through CKAN's CLI runner (stdout and
-    stderr kept apart; ``output`` is both)."""
-    runner = CKANCliRunner(env=cli.env, mix_stderr=False)
-    result = runner.invoke(ckan, ["hokkaido", "harvest", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    result.all_output = result.stdout + result.stderr
-    return result
 
 
 def snapshot_rows(day: dt.date) -> dict[str, str]:
@@ -423,13 +387,6 @@ def test_records_read_before_the_time_limit_are_imported(cli, harvest, portals):
     assert f"created {read}" in result.stdout
     assert "not imported" not in result.all_output  # no second, contradicting message
     no_job_unfinished()
-
-
-def decoded(raw: bytes):
-    message = message_from_bytes(raw)
-    subject = str(make_header(decode_header(message["Subject"])))
-    body = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
-    return message, subject, body
 
 
 @pytest.mark.ckan_config("smtp.server", f"127.0.0.1:{SMTP_PORT}")

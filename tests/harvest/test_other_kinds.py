@@ -9,9 +9,9 @@ import pytest
 from ckan.plugins import toolkit
 
 from tests.harvest.jobs import run_job
-from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import PortalResponse
-from tests.harvesters.test_catalog_csv import NEW_HEADER, new_row, to_csv
+from tests.fakes.shirasagi import FakeShirasagi, make_package
+from tests.fakes.portal_server import PortalResponse
+from tests.fakes.catalog import NEW_HEADER, new_row, to_csv
 
 pytestmark = pytest.mark.ckan_config("ckanext.hokkaido.harvest.min_delay", 0)
 

@@ -24,7 +24,7 @@ from ckan.tests.helpers import CKANCliRunner
 
 from ckanext.harvest.model import HarvestJob
 
-from tests.harvest.conftest import FAST_HARVEST
+from tests.harvest.helpers import FAST_HARVEST
 from tests.harvest.unguarded import TYPE as UNGUARDED
 
 pytestmark = [

@@ -4,8 +4,8 @@ from ckan.cli.cli import ckan
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import PortalResponse
+from tests.fakes.shirasagi import FakeShirasagi, make_package
+from tests.fakes.portal_server import PortalResponse
 
 
 def test_probe_recognises_and_registers_a_shirasagi_portal(cli, portal, harvest):

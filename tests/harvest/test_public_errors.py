@@ -24,9 +24,9 @@ from ckan.tests.helpers import CKANCliRunner
 
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
-from tests.harvest.conftest import FAST_HARVEST
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalResponse, json_response
+from tests.harvest.helpers import FAST_HARVEST
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalResponse, json_response
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins", "with_extended_cli", "clean_db", "clean_index"),

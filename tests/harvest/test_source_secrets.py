@@ -5,7 +5,7 @@ probe's output. The token is write-only, for sysadmins and the source's
 editors too: they see ``********`` and keep the stored token by saving the
 mask back.
 
-Sources are a real second CKAN (tests/harvest/source_ckan.py) and fake
+Sources are a real second CKAN (tests/fakes/source_ckan.py) and fake
 portals on 127.0.0.1 that only answer with the right token and echo a wrong
 one back in their 403 answer, so a token that leaked into an error would
 be caught. Each test says in a comment which attack it tries.
@@ -27,11 +27,10 @@ from ckan.tests.helpers import call_action
 
 from ckanext.harvest.model import HarvestSource
 
-from tests.harvest.conftest import FAST_HARVEST, SMTP_PORT
-from tests.harvest.source_ckan import SourceCkan
-from tests.harvest.test_nightly import decoded, run as run_nightly
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalRequest, PortalServer, json_response, text_response
+from tests.harvest.helpers import FAST_HARVEST, SMTP_PORT, decoded, run as run_nightly
+from tests.fakes.source_ckan import SourceCkan
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalRequest, PortalServer, json_response, text_response
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins"),

@@ -39,10 +39,10 @@ from ckan.tests.helpers import CKANCliRunner, call_action
 
 from ckanext.hokkaido import tracker
 
-from tests.harvest.conftest import FAST_HARVEST
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import PortalResponse, json_response, text_response
+from tests.harvest.helpers import FAST_HARVEST
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.shirasagi import FakeShirasagi, make_package
+from tests.fakes.portal_server import PortalResponse, json_response, text_response
 
 pytestmark = [
     pytest.mark.usefixtures("with_plugins", "with_extended_cli", "clean_db", "clean_index"),

@@ -11,16 +11,6 @@ from typing import Any
 import pytest
 
 from harvesters.client import HttpClient
-from tests.harvesters.portal_server import PortalServer
-
-
-@pytest.fixture
-def portal() -> Iterator[PortalServer]:
-    """A fresh fake portal; fails the test if one of its handlers raised."""
-    with PortalServer() as server:
-        yield server
-        server.wait_idle()
-        assert not server.errors, "a portal handler raised:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture

@@ -16,9 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["ChildRun", "run_measured"]
+__all__ = ["CEILING_MB", "ChildRun", "run_measured"]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+#: peak RSS any attack may cost the harvesting (or importing) process, in MiB
+CEILING_MB = 512
 
 _HANG_GUARD_SECONDS = 300  # only against a hung child; the tests assert memory, never time
 

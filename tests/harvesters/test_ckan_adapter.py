@@ -9,8 +9,8 @@ import pytest
 
 from harvesters.errors import BadResponse, ConfigError, HttpStatusError, IncompleteListing
 from harvesters.ckan import CkanAdapter, solr_datetime
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset, make_organization
-from tests.harvesters.portal_server import PortalResponse, json_response, text_response
+from tests.fakes.ckan import FakeCkan, make_dataset, make_organization
+from tests.fakes.portal_server import PortalResponse, json_response, text_response
 
 SEARCH = "/api/3/action/package_search"
 JST = timezone(timedelta(hours=9))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import text_response
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import text_response
 
 REPO = Path(__file__).resolve().parents[2]
 SEARCH = "/api/3/action/package_search"

@@ -9,7 +9,7 @@ import codecs
 import pytest
 
 from harvesters.decoding import decode_text, normalize_charset
-from tests.harvesters.portal_server import PortalResponse, text_response
+from tests.fakes.portal_server import PortalResponse, text_response
 
 CATALOG = (
     "全国地方公共団体コード,地方公共団体名,データセット_タイトル,ファイル_形式\n"

@@ -23,7 +23,7 @@ from harvesters.errors import (
     TooManyRedirects,
 )
 from harvesters.client import HostThrottle, parse_retry_after
-from tests.harvesters.portal_server import PortalResponse, json_response, redirect_response, text_response
+from tests.fakes.portal_server import PortalResponse, json_response, redirect_response, text_response
 
 MB = 1024 * 1024
 
@@ -341,7 +341,7 @@ def test_min_delay_between_requests_to_one_host(portal, make_client):
 
 def test_min_delay_is_per_host(portal, make_client):
     # Bad input: none; a second host must not wait for the first one's delay.
-    from tests.harvesters.portal_server import PortalServer
+    from tests.fakes.portal_server import PortalServer
 
     with PortalServer() as other:
         portal.respond("/p", text_response("ok"))

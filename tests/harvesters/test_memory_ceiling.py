@@ -38,12 +38,9 @@ from __future__ import annotations
 import pytest
 
 from harvesters.dcat import HUB_FEED_PATH
-from tests.harvesters import hostile
-from tests.harvesters.peak_rss import ChildRun, run_measured
-from tests.harvesters.portal_server import PortalResponse, text_response
-
-CEILING_MB = 512
-"""Peak RSS any attack may cost the harvesting process, in MiB."""
+from tests.fakes import hostile
+from tests.harvesters.peak_rss import CEILING_MB, ChildRun, run_measured
+from tests.fakes.portal_server import PortalResponse, text_response
 
 MB = hostile.MB
 

@@ -14,12 +14,12 @@ import pytest
 from harvesters import ADAPTERS
 from harvesters.dcat import HUB_FEED_PATH
 from harvesters.probe import probe
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.fake_shirasagi import FakeShirasagi, make_package
-from tests.harvesters.portal_server import PortalResponse, redirect_response, text_response
-from tests.harvesters.test_catalog_csv import NEW_HEADER, NEW_ROWS, OLD_HEADER, OLD_ROWS, to_csv, to_xlsx
-from tests.harvesters.test_dcat import DATASETS, DCAT_AP, hub_feed, serve_feed
-from tests.harvesters.test_webpage import HAKODATE, serve_page
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.shirasagi import FakeShirasagi, make_package
+from tests.fakes.portal_server import PortalResponse, redirect_response, text_response
+from tests.fakes.catalog import NEW_HEADER, NEW_ROWS, OLD_HEADER, OLD_ROWS, to_csv, to_xlsx
+from tests.fakes.dcat import DATASETS, DCAT_AP, hub_feed, serve_feed
+from tests.fakes.webpage import HAKODATE, serve_page
 
 REPO = Path(__file__).resolve().parents[2]
 HTML_HOME = "<!DOCTYPE html><html><head><title>トップページ</title></head><body><h1>ようこそ</h1>" \

@@ -2,7 +2,7 @@
 and each attack ends in a clear error naming the URL (and line, member or
 entity) instead of a crash, a swallowed exception or gigabytes of memory.
 
-Bad input tried here (builders in ``tests/harvesters/hostile.py``):
+Bad input tried here (builders in ``tests/fakes/hostile.py``):
 
 * JSON of 100,000 nested ``[`` (Python's parser raises RecursionError) from
   CKAN, SHIRASAGI (listing and one package_show), a DCAT-US feed and a
@@ -42,10 +42,10 @@ from harvesters.limits import check_zip
 from harvesters.probe import probe
 from harvesters.shirasagi import ShirasagiAdapter
 from harvesters.webpage import WebpageAdapter
-from tests.harvesters import hostile
-from tests.harvesters.fake_ckan import make_dataset
-from tests.harvesters.fake_shirasagi import make_package
-from tests.harvesters.portal_server import PortalResponse, json_response, text_response
+from tests.fakes import hostile
+from tests.fakes.ckan import make_dataset
+from tests.fakes.shirasagi import make_package
+from tests.fakes.portal_server import PortalResponse, json_response, text_response
 
 MB = hostile.MB
 SEARCH = "/api/3/action/package_search"

@@ -9,8 +9,8 @@ import pytest
 
 from harvesters.errors import BadResponse, ConfigError, HttpStatusError
 from harvesters.shirasagi import ShirasagiAdapter, api_url_for
-from tests.harvesters.fake_shirasagi import ODL, FakeShirasagi, make_package
-from tests.harvesters.portal_server import json_response, text_response
+from tests.fakes.shirasagi import ODL, FakeShirasagi, make_package
+from tests.fakes.portal_server import json_response, text_response
 
 LIST = "/opendata/api/package_list"
 SHOW = "/opendata/api/package_show"

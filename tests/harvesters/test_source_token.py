@@ -14,8 +14,8 @@ import pytest
 
 from harvesters.errors import HttpStatusError
 from harvesters.ckan import CkanAdapter
-from tests.harvesters.fake_ckan import FakeCkan, make_dataset
-from tests.harvesters.portal_server import PortalServer, json_response, redirect_response, text_response
+from tests.fakes.ckan import FakeCkan, make_dataset
+from tests.fakes.portal_server import PortalServer, json_response, redirect_response, text_response
 
 TOKEN = "hokkaido-test-token-7f3a9c1e5b2d4f60"
 

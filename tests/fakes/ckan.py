@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tests.harvesters.portal_server import PortalRequest, PortalResponse, PortalServer, json_response
+from tests.fakes.portal_server import PortalRequest, PortalResponse, PortalServer, json_response
 
 __all__ = ["FakeCkan", "make_dataset", "make_organization"]
 

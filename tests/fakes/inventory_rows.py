@@ -11,8 +11,7 @@ import random
 
 from ckanext.hokkaido import inventory
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SEED_CSV = os.path.join(os.path.dirname(HERE), "ckanext", "hokkaido", "data",
+SEED_CSV = os.path.join(os.path.dirname(os.path.abspath(inventory.__file__)), "data",
                         "seed_inventory.csv")
 
 DEPARTMENTS = [

@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tests.harvesters.portal_server import PortalRequest, PortalResponse, PortalServer, json_response
+from tests.fakes.portal_server import PortalRequest, PortalResponse, PortalServer, json_response
 
 __all__ = ["FakeShirasagi", "make_package"]
 

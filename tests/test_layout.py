@@ -1,0 +1,49 @@
+"""The layout rules of the project, checked on the source (no CKAN needed):
+test modules never import each other or a conftest (what they share lives
+in ``tests/fakes/`` and helper modules), ``bench/`` imports only the fakes
+from ``tests/``, and no module of ours is named after a standard-library
+module."""
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return names
+
+
+def test_no_test_module_imports_another_or_a_conftest():
+    # Bad input: `from tests.harvest.test_nightly import run`, `from tests.harvest.conftest import X`.
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "bench").glob("*.py")):
+        for name in imported_modules(path):
+            last = name.split(".")[-1]
+            if name.startswith("tests.") and (last.startswith("test_") or last == "conftest"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_bench_takes_only_the_fakes_from_tests():
+    offenders = [f"{path.name} imports {name}" for path in sorted((ROOT / "bench").glob("*.py"))
+                 for name in imported_modules(path)
+                 if name.startswith("tests.") and not name.startswith("tests.fakes")]
+    assert offenders == []
+
+
+def test_no_module_is_named_after_the_standard_library():
+    # Bad input: harvest/secrets.py (it shadowed `secrets` for a bare import in its folder).
+    ours = [path for folder in ("ckanext", "harvesters", "tests", "bench")
+            for path in (ROOT / folder).rglob("*.py")]
+    clashes = [str(path.relative_to(ROOT)) for path in ours
+               if path.stem in sys.stdlib_module_names and path.stem != "__init__"]
+    assert clashes == []
