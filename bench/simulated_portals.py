@@ -40,7 +40,7 @@ changed on the day it was harvested (公開中).
 
 The expected tracker status of each municipality follows from what is
 served (:attr:`Municipality.expected`), stated here independently of
-``ckanext/hokkaido/tracker.py``.
+``ckanext/hokkaido/tracker/``.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from ckanext.hokkaido import inventory
+from ckanext.hokkaido.inventory import file as inventory
 from tests.fakes.inventory_rows import seed_rows, write_csv
 
 PRINTED = inventory.header_row()

@@ -7,8 +7,8 @@ from ckan.plugins import toolkit
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.hokkaido import inventory
-from ckanext.hokkaido.logic import inventory as logic
+from ckanext.hokkaido.inventory import file as inventory
+from ckanext.hokkaido.inventory import importer as logic
 from tests.fakes.inventory_rows import realistic_rows, seed_rows, write_csv
 
 

@@ -18,7 +18,7 @@ import pytest
 from ckan.cli.cli import ckan
 from ckan.tests.helpers import call_action
 
-from ckanext.hokkaido import inventory
+from ckanext.hokkaido.inventory import file as inventory
 from harvesters.client import Limits
 from tests.fakes import hostile
 from tests.harvesters.peak_rss import run_measured
@@ -129,7 +129,7 @@ def test_limits_come_from_the_config():
     # Bad input: none; the settings must reach the harvest's HTTP client (and so every
     # response it parses) and the inventory import alike.
     from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
-    from ckanext.hokkaido.limits import limits_from_config
+    from ckanext.hokkaido.settings import limits_from_config
 
     expected = Limits(max_json_depth=7, max_table_rows=2)
     assert limits_from_config() == expected

@@ -45,7 +45,7 @@ def portal(ckan_server, tmp_path_factory):
     from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject
 
     from ckanext.hokkaido import tracker
-    from ckanext.hokkaido.logic.inventory import import_inventory
+    from ckanext.hokkaido.inventory.importer import import_inventory
 
     site = call_action("get_site_user", {"ignore_auth": True})["name"]
     context = lambda: {"user": site}

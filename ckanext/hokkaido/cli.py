@@ -55,8 +55,8 @@ def import_inventory(path: str, dry_run: bool, encoding: Optional[str],
     """Create or update one dataset per row of the prefecture's inventory
     (道保有データのリスト) from PATH: CSV (UTF-8, UTF-8 with BOM,
     Shift_JIS/CP932) or XLSX. Rows are keyed by (執行機関, 整理)."""
-    from ckanext.hokkaido import inventory
-    from ckanext.hokkaido.logic import inventory as logic
+    from ckanext.hokkaido.inventory import file as inventory
+    from ckanext.hokkaido.inventory import importer as logic
 
     progress = _ProgressLine("取込 / import")
     try:
@@ -96,7 +96,7 @@ def export_inventory(path: str, user: Optional[str], include_private: bool) -> N
     """Write the inventory back to PATH with the same columns: CSV in UTF-8
     with BOM (Excel opens it), or XLSX when PATH ends in .xlsx. Only public
     datasets, unless --include-private is given."""
-    from ckanext.hokkaido.logic import inventory as logic
+    from ckanext.hokkaido.inventory import importer as logic
 
     try:
         count = logic.export_inventory(path, user or _site_user(),
@@ -112,10 +112,10 @@ def init() -> None:
     """Create the organizations of the prefecture (010006 北海道) and its 179
     municipalities, named by their 6-digit codes. Safe to rerun: titles a
     steward edited are kept and nothing is deleted."""
-    from ckanext.hokkaido.logic import municipalities
+    from ckanext.hokkaido import portal_setup
 
     progress = _ProgressLine("組織 / organizations", every=60)
-    report = municipalities.init_organizations(
+    report = portal_setup.init_organizations(
         _site_user(), progress=lambda done, total: progress(done, total, ""))
     click.echo(report.summary())
 
@@ -151,10 +151,10 @@ hokkaido.add_command(harvest)
 def register_known_portals() -> None:
     """Register a harvest source for each portal in known_portals.csv
     (札幌市 CKAN, BODIK, HARP, 室蘭市 ArcGIS Hub, 函館市's page). Safe to rerun."""
-    from ckanext.hokkaido.logic import sources
+    from ckanext.hokkaido import portal_setup
 
     try:
-        report = sources.register_known_portals(_site_user())
+        report = portal_setup.register_known_portals(_site_user())
     except toolkit.ObjectNotFound as e:
         toolkit.error_shout(str(e))
         sys.exit(2)

@@ -14,7 +14,8 @@ from flask import Blueprint, Response, redirect
 
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido import inventory, tracker
+from ckanext.hokkaido import tracker
+from ckanext.hokkaido.inventory import file as inventory
 
 __all__ = ["municipalities", "account"]
 

@@ -9,10 +9,10 @@ import csv
 import os
 import random
 
-from ckanext.hokkaido import inventory
+from ckanext.hokkaido import registry
+from ckanext.hokkaido.inventory import file as inventory
 
-SEED_CSV = os.path.join(os.path.dirname(os.path.abspath(inventory.__file__)), "data",
-                        "seed_inventory.csv")
+SEED_CSV = os.path.join(registry.DATA_DIR, "seed_inventory.csv")
 
 DEPARTMENTS = [
     ("012100", "環境生活部", "環境政策課"), ("013100", "保健福祉部", "地域医療課"),

@@ -80,7 +80,7 @@ KITAMI_CONFIRMED = (night(-10) + dt.timedelta(days=5)).date()
 
 def expected(month: int) -> dict[str, tuple[str, int]]:
     """What the rules say after the night of ``month``: (status, public datasets)."""
-    first_seen_fresh = FIRST_SEEN >= tracker._months_before(night(month).date(), 12)
+    first_seen_fresh = FIRST_SEEN >= tracker.months_before(night(month).date(), 12)
     return {
         SAPPORO: (STALE if month == 2 else PUBLISHING, 2),      # re-dated (date only) in month 3
         HAKODATE: (PUBLISHING if month <= 10 else STALE, 1),    # never again

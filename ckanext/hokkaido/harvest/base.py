@@ -93,8 +93,8 @@ from harvesters.base import SourceAdapter
 
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import errors, tokens
-from ckanext.hokkaido.inventory import URL_PATTERN
-from ckanext.hokkaido.limits import limits_from_config
+from ckanext.hokkaido.inventory.file import URL_PATTERN
+from ckanext.hokkaido.settings import limits_from_config
 
 __all__ = [
     "HokkaidoHarvesterBase",

@@ -32,9 +32,10 @@
    plain-text summary to mail to administrators.
 
 A source has *failed* when its job has a gather error (unreadable source,
-bad config, time limit, interrupted) or when every record it read errored:
-the tracker's "取得エラー" rule. Record-level errors in an otherwise
-working source are listed in the summary but do not fail it.
+bad config, time limit, interrupted) or when every record it read errored
+(:class:`~ckanext.hokkaido.harvest.outcome.RunOutcome`, whose rules the
+tracker reads runs by too). Record-level errors in an otherwise working
+source are listed in the summary but do not fail it.
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ from ckanext.harvest.model import (HarvestJob, HarvestObject,
 
 from ckanext.hokkaido import registry, tracker
 from ckanext.hokkaido.harvest import activity, errors, guard, indexing
+from ckanext.hokkaido.harvest.outcome import RunOutcome, source_municipality
 from ckanext.hokkaido.harvest.base import DEADLINE, TimeLimitExceeded
 from ckanext.hokkaido.harvest.report import COUNTERS, job_report
 
@@ -209,15 +211,11 @@ def _describe_holder(row: Any) -> str:
 # -- choosing sources -------------------------------------------------------
 
 def _source_code(source: HarvestSource) -> Optional[str]:
-    try:
-        code = json.loads(source.config or "{}").get("municipality_code")
-    except (ValueError, AttributeError):
-        code = None
-    if code:
-        return str(code)
+    """The source's municipality, by the rule the tracker uses
+    (:func:`~ckanext.hokkaido.harvest.outcome.source_municipality`)."""
     package = model.Package.get(source.id)
     owner = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
-    return owner.name if owner is not None and registry.is_valid_code(owner.name) else None
+    return source_municipality(source.config, owner.name if owner is not None else None)
 
 
 def _active_sources() -> list[HarvestSource]:
@@ -494,14 +492,14 @@ def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
     report = job_report(job, with_detail=True)  # the summary is for operators
     problems = report["errors"]
     counters = report["counters"]
-    gather_failed = any(e["stage"] == "Gather" and e["identifier"] is None for e in problems)
-    records = counters["found"]
-    all_errored = records > 0 and counters["errored"] >= records
+    outcome = RunOutcome(  # the rule the tracker reads runs by (harvest/outcome.py)
+        gather_errors=sum(1 for e in problems if e["stage"] == "Gather" and e["identifier"] is None),
+        records=counters["found"], records_errored=counters["errored"])
     source = job.source
     return SourceResult(
         source_id=source.id, name=_label(source),
         title=source.title or "", url=source.url, job_id=job.id,
-        ok=not (gather_failed or all_errored or timed_out), counters=counters,
+        ok=not (outcome.failed or timed_out), counters=counters,
         first_error=_with_detail(problems[0]) if problems else None, errors=len(problems),
         seconds=time.monotonic() - started, timed_out=timed_out)
 
@@ -671,22 +669,16 @@ def _create_jobs(sources: list[HarvestSource], now: dt.datetime, schedule: bool)
     return ids
 
 
-def _snapshot_rows(day: dt.date) -> dict[str, str]:
-    return dict(model.Session.execute(
-        sa.text("SELECT code, status FROM hokkaido_status_snapshot WHERE snapshot_date = :day"),
-        {"day": day}).fetchall())
-
-
 def _take_snapshot(report: RunReport) -> None:
+    """The day's snapshot, taken and read through the tracker (the one
+    writer of its table), and what changed since the previous one."""
     today = dt.date.today()
-    previous = model.Session.execute(sa.text(
-        "SELECT max(snapshot_date) FROM hokkaido_status_snapshot WHERE snapshot_date < :day"),
-        {"day": today}).scalar()
-    before = _snapshot_rows(previous) if previous else {}
+    previous = tracker.previous_snapshot_date(today)
+    before = tracker.snapshot_statuses(previous) if previous else {}
     report.snapshot_count = tracker.take_snapshot(today)
     report.snapshot_date = today
     report.previous_snapshot = previous
-    after = _snapshot_rows(today)
+    after = tracker.snapshot_statuses(today)
     report.changes = [StatusChange(code, registry.name_of(code) or code, before.get(code), status)
                       for code, status in sorted(after.items())
                       if previous is not None and before.get(code) != status]

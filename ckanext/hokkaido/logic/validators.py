@@ -17,7 +17,7 @@ from ckan.plugins import toolkit
 from harvesters.util import is_repeating_interval, normalize_format, parse_date
 
 from ckanext.hokkaido import registry
-from ckanext.hokkaido.inventory import BAND_PATTERN, URL_PATTERN, dataset_name
+from ckanext.hokkaido.inventory.file import BAND_PATTERN, URL_PATTERN, dataset_name
 
 __all__ = [
     "hokkaido_agency_code",

@@ -22,8 +22,9 @@ from ckan import model
 from ckan.lib import search
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido import inventory, registry
-from ckanext.hokkaido.limits import limits_from_config
+from ckanext.hokkaido import registry
+from ckanext.hokkaido.inventory import file as inventory
+from ckanext.hokkaido.settings import limits_from_config
 
 log = logging.getLogger(__name__)
 

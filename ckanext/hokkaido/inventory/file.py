@@ -2,7 +2,7 @@
 
 This module knows the spreadsheet: its columns, the header variants seen in
 the wild, the encodings it comes in, and how a row becomes a dataset dict of
-our schema. It does not talk to CKAN; :mod:`ckanext.hokkaido.logic.inventory`
+our schema. It does not talk to CKAN; :mod:`ckanext.hokkaido.inventory.importer`
 applies the rows to the portal.
 
 Decisions worth knowing:

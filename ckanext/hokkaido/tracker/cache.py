@@ -1,0 +1,80 @@
+"""The statuses of every municipality (queries + rules), computed once and
+kept until something they depend on changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from ckan import model
+from ckan.plugins import toolkit
+
+from ckanext.hokkaido import registry
+from ckanext.hokkaido.tracker.queries import (dataset_stats, elsewhere_records, harvest_sources,
+                                              harvest_tables_exist)
+from ckanext.hokkaido.tracker.rules import status_row
+
+__all__ = ["cached_statuses", "invalidate", "municipality_statuses", "stale_months"]
+
+
+def stale_months() -> int:
+    return toolkit.config.get("ckanext.hokkaido.stale_months")
+
+
+def municipality_statuses(today: Optional[dt.date] = None) -> list[dict[str, Any]]:
+    """北海道's row (``is_prefecture``), then the 179 municipalities with
+    their status, in code order."""
+    today = today or dt.date.today()
+    months = stale_months()
+    stats = dataset_stats(today=today)
+    sources = harvest_sources()
+    elsewhere = elsewhere_records()
+    return [status_row(m, stats, sources, elsewhere, today, months)
+            for m in (registry.prefecture(), *registry.municipalities())]
+
+
+# -- cache ------------------------------------------------------------------
+#
+# The statuses are recomputed only when something they depend on changed:
+# a dataset (any create/update/delete/private toggle moves the newest
+# metadata_modified or the count), a harvest job, a "publishes elsewhere"
+# record (bumps a Redis counter, shared by every web worker), the day, or
+# the stale-months setting. Each worker keeps the last result in memory.
+
+_GENERATION_KEY = "ckanext.hokkaido:tracker:generation"
+_cache: dict[str, Any] = {"key": None, "rows": None}
+
+
+def invalidate() -> None:
+    """Make every worker recompute the statuses on its next request."""
+    from ckan.lib.redis import connect_to_redis
+    connect_to_redis().incr(_GENERATION_KEY)
+
+
+def _fingerprint() -> tuple:
+    from ckan.lib.redis import connect_to_redis
+    harvest = ("(SELECT max(coalesce(finished, created)) FROM harvest_job), "
+               "(SELECT count(*) FROM harvest_job)"
+               if harvest_tables_exist() else "NULL, NULL")
+    row = model.Session.execute(sa.text(
+        "SELECT (SELECT max(metadata_modified) FROM package), "
+        f"(SELECT count(*) FROM package), {harvest}, "
+        # the 他サイトで公開 records themselves (the Redis counter alone could repeat a value)
+        "(SELECT md5(string_agg(group_id || key || coalesce(value, ''), ',' ORDER BY group_id, key)) "
+        "   FROM group_extra WHERE key LIKE 'elsewhere%' AND state = 'active')")).fetchone()
+    return tuple(row) + (connect_to_redis().get(_GENERATION_KEY),
+                         dt.date.today(), stale_months())
+
+
+def cached_statuses() -> list[dict[str, Any]]:
+    """:func:`municipality_statuses` for today, recomputed only on change.
+
+    Returns deep-enough copies: callers may modify the row dicts.
+    """
+    key = _fingerprint()
+    if _cache["key"] != key:
+        _cache["rows"] = municipality_statuses()
+        _cache["key"] = key
+    return [dict(r) for r in _cache["rows"]]
