@@ -16,12 +16,12 @@ import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from harvesters.client import HttpClient
 from harvesters.errors import ConfigError, redact_url
 from harvesters.municipalities import is_valid_municipality_code
 from harvesters.records import Problem, Record
+from harvesters.util import is_http_url
 
 __all__ = [
     "SourceAdapter",
@@ -51,8 +51,7 @@ class SourceAdapter(abc.ABC):
     config_keys: ClassVar[frozenset[str]] = frozenset({"municipality_code"})
 
     def __init__(self, url: str, config: Mapping[str, Any] | None = None, client: HttpClient | None = None) -> None:
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not is_http_url(url):
             raise ConfigError(url or "(empty)", "the source URL must be an absolute http or https URL",
                               message_ja="ハーベスト元のURLは http または https で始まる必要があります")
         self.url = url.rstrip("/")

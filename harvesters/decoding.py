@@ -87,10 +87,20 @@ def normalize_charset(label: str | None) -> str | None:
         return None
 
 
+#: what Python's cp932 makes of the single bytes 0xFD-0xFF, which no
+#: Shift_JIS text contains (they are unassigned there)
+_CP932_UNASSIGNED = re.compile("[\uf8f0-\uf8f3]")
+
+
 def _strict(data: bytes, encoding: str) -> str | None:
+    """The text if ``data`` decodes cleanly as ``encoding``: every byte
+    valid, no NUL character (text has none: binary data does) and, for
+    cp932, none of the bytes Shift_JIS leaves unassigned."""
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
+        return None
+    if "\x00" in text or (encoding == "cp932" and _CP932_UNASSIGNED.search(text)):
         return None
     if encoding in ("utf-8", "utf-8-sig") and text.startswith("\ufeff"):
         text = text[1:]

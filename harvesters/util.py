@@ -18,7 +18,9 @@ __all__ = [
     "format_from_text",
     "format_from_url",
     "html_to_text",
+    "LINK_SCHEMES",
     "is_http_url",
+    "is_link",
     "modified_since",
     "normalize_format",
     "parse_date",
@@ -146,8 +148,16 @@ def format_from_media_type(media_type: str | None) -> str | None:
     return _MEDIA_TYPES.get(media_type.split(";", 1)[0].strip().lower())
 
 
-def is_http_url(value: Any) -> bool:
-    """True for an absolute http(s) URL with a host and no whitespace."""
+#: the schemes of the links the portal stores (a dataset's or a resource's)
+LINK_SCHEMES = ("http", "https", "ftp")
+
+
+def is_link(value: Any, schemes: tuple[str, ...] = LINK_SCHEMES) -> bool:
+    """The one URL rule of the project: an absolute URL of one of ``schemes``
+    (by default the links the portal stores: http, https, ftp) with a host,
+    a valid port and no whitespace. ``javascript:``, ``data:``, ``file:`` and
+    relative links never pass. The inventory, the dataset schema and the
+    harvest store only what passes; adapters fetch only :func:`is_http_url`."""
     if not isinstance(value, str) or not value or re.search(r"\s", value):
         return False
     try:
@@ -155,7 +165,12 @@ def is_http_url(value: Any) -> bool:
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return parts.scheme.lower() in schemes and bool(parts.hostname)
+
+
+def is_http_url(value: Any) -> bool:
+    """True for an absolute http(s) URL with a host and no whitespace."""
+    return is_link(value, ("http", "https"))
 
 
 _ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "R": 2018, "H": 1988, "S": 1925}

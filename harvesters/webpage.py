@@ -54,7 +54,7 @@ from harvesters.errors import BadResponse, ConfigError, HarvestError
 from harvesters.client import HttpClient, HttpResponse
 from harvesters.records import Record
 from harvesters.base import SourceAdapter
-from harvesters.util import DATA_FORMATS, format_from_text, format_from_url, parse_date
+from harvesters.util import DATA_FORMATS, format_from_text, format_from_url, is_http_url, parse_date
 
 __all__ = ["WebpageAdapter", "PageDataset", "extract_datasets", "page_date"]
 
@@ -196,7 +196,7 @@ def extract_datasets(html: str, page_url: str) -> tuple[list[PageDataset], list[
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
             continue
         url, _ = urldefrag(urljoin(base_url, href))
-        if urlsplit(url).scheme not in ("http", "https"):
+        if not is_http_url(url):
             continue
         text = _link_text(link)
         fmt = format_from_url(url)

@@ -138,3 +138,13 @@ def test_json_in_shift_jis_with_header(portal, client):
     portal.respond("/api", text_response('{"title": "上砂川町"}', encoding="cp932",
                                          content_type="application/json; charset=Shift_JIS"))
     assert client.get_json(portal.url + "/api") == {"title": "上砂川町"}
+
+
+@pytest.mark.parametrize("data", [
+    b"\x00\xff\xfe garbage",          # NUL and bytes Shift_JIS leaves unassigned (cp932 maps them to U+F8F0-3)
+    b"name,value\n\x00\x00\x00\x01",  # binary after a text-like start
+    "札幌".encode("cp932") + b"\xfd",  # one unassigned byte in otherwise good Shift_JIS
+])
+def test_binary_or_unassigned_bytes_are_never_detected_as_text(data):
+    # Bad input: what CP932 "decodes" without an error but no Japanese file contains.
+    assert decode_text(data).source == "fallback"

@@ -85,7 +85,7 @@ from ckanext.harvest.model import (
 )
 
 from harvesters import adapter_class
-from harvesters.util import read_modified
+from harvesters.util import is_link, read_modified
 from harvesters.errors import ConfigError, FetchError, HarvestError
 from harvesters.client import HostThrottle, HttpClient
 from harvesters.records import Record
@@ -93,7 +93,6 @@ from harvesters.base import SourceAdapter
 
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import errors, tokens
-from ckanext.hokkaido.inventory.file import URL_PATTERN
 from ckanext.hokkaido.settings import limits_from_config
 
 __all__ = [
@@ -793,7 +792,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         schema's rule: every resource has a link or a file) and a source URL
         of another scheme is blanked; the report says which."""
         refused = [r for r in record.resources
-                   if not r.get("url") or not URL_PATTERN.match(str(r["url"]))]
+                   if not is_link(r.get("url"))]
         for resource in refused:
             if not resource.get("url"):
                 self._object_error(
@@ -806,7 +805,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 "[warning] リソースのURLを保存しません（http/https/ftp のみ） / resource URL "
                 "refused, only http(s) and ftp are stored", "Import", repr(str(resource["url"])[:200]))
         source_url = record.source_url
-        if source_url and not URL_PATTERN.match(source_url):
+        if source_url and not is_link(source_url):
             self._object_error(
                 harvest_object,
                 "[warning] 収集元URLを保存しません / source URL refused, only http(s) and ftp "

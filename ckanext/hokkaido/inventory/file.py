@@ -9,9 +9,10 @@ Decisions worth knowing:
 
 * **Encoding** is detected, not guessed by trial: a BOM decides; otherwise a
   file that is valid UTF-8 is UTF-8 (multi-byte Japanese in Shift_JIS is
-  practically never valid UTF-8); otherwise the byte statistics of
-  charset_normalizer choose among the Japanese legacy encodings, and the
-  choice is reported. ``--encoding`` overrides all of it.
+  practically never valid UTF-8); otherwise CP932 or EUC-JP, whichever
+  decodes strictly and reads more like Japanese (the project's one
+  detector, :func:`harvesters.decoding.decode_text`), and the choice is
+  reported. ``--encoding`` overrides all of it.
 * **Row numbers** are spreadsheet rows: the header is row 1.
 * **Hostile files** are refused whole before they cost memory: larger than
   :data:`MAX_FILE_BYTES`, a zip bomb as XLSX, a CSV cell over 131,072
@@ -33,8 +34,9 @@ from typing import Iterable, Optional
 
 from harvesters.errors import HarvestError
 from harvesters.client import Limits
+from harvesters.decoding import decode_text
 from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
-from harvesters.util import normalize_format
+from harvesters.util import is_link, normalize_format
 
 from ckanext.hokkaido import registry
 
@@ -107,8 +109,6 @@ for _field, _names in {
 
 _FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 _QUOTED_FORMULA = re.compile(r"^'+[=+\-@\t\r]")
-#: links the portal stores: http(s) and ftp only
-URL_PATTERN = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 #: a record-count band of the データID column: 1-100, 10001以上, 10001-
 BAND_PATTERN = re.compile(r"^\d+(-\d+)?$|^\d+(以上|-)$")
 
@@ -174,27 +174,17 @@ def unescape_cell(value: str) -> str:
 # -- reading ----------------------------------------------------------------
 
 def detect_encoding(data: bytes) -> str:
-    """The encoding of a CSV file's bytes (see the module docstring)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-    best = from_bytes(data, cp_isolation=["cp932", "shift_jis", "euc_jp",
-                                          "iso2022_jp"]).best()
-    if best is None:
+    """The encoding of a CSV file's bytes: the project's one detector
+    (:func:`harvesters.decoding.decode_text`: a BOM, else UTF-8, else
+    whichever of CP932 and EUC-JP reads as Japanese). Bytes that no
+    encoding reads cleanly are refused."""
+    decoded = decode_text(data)
+    if decoded.source == "fallback":
         raise InventoryFileError(
             "文字コードを判定できません（UTF-8・Shift_JIS・EUC-JPのいずれでもない） / "
             "cannot detect the encoding: not UTF-8, Shift_JIS or EUC-JP; "
             "pass --encoding")
-    encoding = best.encoding
-    # Shift_JIS files from Windows use CP932's extensions (①, ㈱, NEC rows)
-    return "cp932" if encoding in ("shift_jis", "cp932") else encoding
+    return decoded.encoding
 
 
 def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Limits] = None,
@@ -462,7 +452,7 @@ def check_row(line: int, values: dict[str, str]) -> list[RowError]:
     if not values["title"]:
         bad("title", "データの名称が空です / title is empty")
     url = values["homepage_url"]
-    if url and not URL_PATTERN.match(url):
+    if url and not is_link(url):
         bad("homepage_url", f"URLではありません / not an http(s) or ftp URL: {url!r}")
     band = values["record_count"].replace("－", "-").replace("～", "-").replace("〜", "-")
     values["record_count"] = band

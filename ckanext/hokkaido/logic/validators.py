@@ -14,10 +14,10 @@ from sqlalchemy.orm import aliased
 from ckan import model
 from ckan.plugins import toolkit
 
-from harvesters.util import is_repeating_interval, normalize_format, parse_date
+from harvesters.util import is_link, is_repeating_interval, normalize_format, parse_date
 
 from ckanext.hokkaido import registry
-from ckanext.hokkaido.inventory.file import BAND_PATTERN, URL_PATTERN, dataset_name
+from ckanext.hokkaido.inventory.file import BAND_PATTERN, dataset_name
 
 __all__ = [
     "hokkaido_agency_code",
@@ -80,7 +80,7 @@ def hokkaido_http_url(value: Any) -> Any:
     if _missing(value):
         return value
     value = str(value).strip()
-    if not URL_PATTERN.match(value):
+    if not is_link(value):
         raise Invalid("URLは http(s):// または ftp:// で始まる必要があります / "
                       "URL must start with http(s):// or ftp://: %r" % value)
     return value
@@ -138,7 +138,7 @@ def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> 
                 "uploaded (allowed extensions: %s): %s" % (" ".join(sorted(allowed)), " ".join(sorted(allowed)),
                                                           name[:100]))
         return
-    if not URL_PATTERN.match(value):
+    if not is_link(value):
         errors[key].append("URLは http(s):// または ftp:// で始まる必要があります / "
                            "URL must start with http(s):// or ftp://: %r" % value[:200])
 
