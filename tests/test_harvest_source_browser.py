@@ -53,7 +53,7 @@ def test_a_steward_registers_and_deletes_a_source(ckan_server, browser, steward)
 
     # delete: the question, then the list of sources, where it is gone
     browser.get(f"{ckan_server}/harvest/edit/012033-catalog")
-    click(browser, browser.find_element(By.LINK_TEXT, "収集元を削除 / Delete source"))
+    click(browser, browser.find_element(By.LINK_TEXT, "収集元を削除"))
     assert "この収集元を削除します" in browser.find_element(By.ID, "confirm-text").text
     submit(browser, browser.find_element(By.CSS_SELECTOR, "#confirm-action button[type=submit]"))
     assert browser.current_url.rstrip("/").endswith("/harvest"), browser.current_url

@@ -59,3 +59,24 @@ def test_the_compiled_catalogue_is_the_source():
             return tuple(value) if isinstance(value, (list, tuple)) else (value,)
         return {text(m.id): text(m.string) for m in cat if m.id}
     assert entries(source) == entries(compiled)
+
+
+def _catalogue_script():
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "i18n.py")
+    spec = importlib.util.spec_from_file_location("hokkaido_i18n_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_message_of_our_pages_has_japanese():
+    # Bad input: a template or a Python message added in English with no Japanese.
+    assert _catalogue_script().untranslated() == []
+
+
+def test_the_template_of_our_messages_is_current():
+    # Bad input: a message added without `scripts/i18n.py extract`.
+    script = _catalogue_script()
+    pot = catalogue(script.POT)
+    assert {m.id for m in pot if m.id} == set(script.extracted())

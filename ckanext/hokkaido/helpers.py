@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry, tracker
 
@@ -11,6 +12,8 @@ __all__ = [
     "hokkaido_municipality_choices",
     "hokkaido_municipality_name",
     "hokkaido_stale_months",
+    "hokkaido_status_label",
+    "hokkaido_harvester_title",
 ]
 
 
@@ -38,3 +41,20 @@ def hokkaido_stale_months() -> int:
     """``ckanext.hokkaido.stale_months``: how long data stays fresh, and a
     他サイトで公開 record stays current."""
     return tracker.stale_months()
+
+
+def hokkaido_status_label(status: str) -> str:
+    """A tracker status (stored and answered in Japanese: 公開中 …) in the
+    page's language."""
+    label = tracker.STATUS_LABELS.get(status)
+    return toolkit._(label) if label else status
+
+
+def hokkaido_harvester_title(source_type: str) -> str:
+    """A harvest source type by its harvester's title (``hokkaido_ckan`` →
+    the CKAN harvester's title); the type itself if no harvester has it."""
+    try:
+        infos = toolkit.get_action("harvesters_info_show")({}, {})
+    except KeyError:  # ckanext-harvest not loaded
+        return source_type
+    return next((i["title"] for i in infos if i["name"] == source_type), source_type)

@@ -25,16 +25,13 @@ __all__ = ["harvest_actions"]
 
 harvest_actions = Blueprint("hokkaido_harvest_actions", __name__)
 
-#: ckanext-harvest's endpoint → (our action, what it does in Japanese, in English)
-ACTIONS: dict[str, tuple[str, str, str]] = {
-    "harvester.refresh": ("refresh", "この収集元の収集を今すぐ開始します。",
-                          "Start a harvest job of this source now."),
-    "harvester.clear": ("clear", "この収集元が収集したデータセットと収集記録をすべて削除します。",
-                        "Delete every dataset and harvest record of this source."),
-    "harvester.delete": ("delete", "この収集元を削除します。",
-                         "Delete this harvest source."),
-    "harvester.job_abort": ("abort", "実行中の収集ジョブを中止します。",
-                            "Abort the running harvest job."),
+#: ckanext-harvest's endpoint → (our action, what it does: a message id of
+#: the portal's catalogue)
+ACTIONS: dict[str, tuple[str, str]] = {
+    "harvester.refresh": ("refresh", "Start a harvest job of this source now."),
+    "harvester.clear": ("clear", "Delete every dataset and harvest record of this source."),
+    "harvester.delete": ("delete", "Delete this harvest source."),
+    "harvester.job_abort": ("abort", "Abort the running harvest job."),
 }
 
 
@@ -44,7 +41,7 @@ def confirm_before_acting() -> Optional[str]:
     request = toolkit.request
     if request.method not in ("GET", "HEAD") or request.endpoint not in ACTIONS:
         return None
-    action, text_ja, text_en = ACTIONS[request.endpoint]
+    action, text = ACTIONS[request.endpoint]
     args: dict[str, Any] = dict(request.view_args or {})
     if action == "delete" and request.args.get("clear"):
         args["clear"] = request.args["clear"]
@@ -52,7 +49,7 @@ def confirm_before_acting() -> Optional[str]:
     return toolkit.render("hokkaido/harvest/confirm_action.html", {
         "action_url": toolkit.url_for(f"hokkaido_harvest_actions.{action}", **args),
         "cancel_url": toolkit.url_for("harvest.read", id=source) if source else "/harvest",
-        "text_ja": text_ja, "text_en": text_en,
+        "text": text,
         "clear": action == "delete" and str(args.get("clear", "")).lower() in ("true", "1"),
     })
 
@@ -78,19 +75,14 @@ def delete(id: str) -> Any:
         source = toolkit.get_action("harvest_source_show")(context.copy(), {"id": id})
         toolkit.get_action("harvest_source_delete")(context, {"id": id})
     except toolkit.ObjectNotFound:
-        return toolkit.abort(404, "収集元が見つかりません / Harvest source not found")
+        return toolkit.abort(404, toolkit._("Harvest source not found"))
     except toolkit.NotAuthorized:
-        return toolkit.abort(403, "この収集元を削除する権限がありません / "
-                                  "Not allowed to delete this harvest source")
+        return toolkit.abort(403, toolkit._("Not allowed to delete this harvest source"))
     title = source.get("title") or source["name"]
     if clear:
-        toolkit.h.flash_success(
-            f"収集元「{title}」と、その収集したデータセットを削除しました / "
-            f"Harvest source {title} and its datasets deleted")
+        toolkit.h.flash_success(toolkit._("Harvest source {title} and its datasets deleted").format(title=title))
     else:
-        toolkit.h.flash_success(
-            f"収集元「{title}」を削除しました。収集したデータセットは残ります / "
-            f"Harvest source {title} deleted; its datasets stay")
+        toolkit.h.flash_success(toolkit._("Harvest source {title} deleted; its datasets stay").format(title=title))
     return toolkit.redirect_to("harvest.search")
 
 

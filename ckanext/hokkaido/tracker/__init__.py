@@ -15,13 +15,14 @@ from ckanext.hokkaido.tracker import rules
 from ckanext.hokkaido.tracker.cache import cached_statuses, invalidate, municipality_statuses, stale_months
 from ckanext.hokkaido.tracker.queries import dataset_stats, elsewhere_records, harvest_errors, harvest_sources
 from ckanext.hokkaido.tracker.rules import (ELSEWHERE, ELSEWHERE_KEYS, HARVEST_ERROR, PUBLISHING,
-                                            RATE_DEFINITION, STALE, STATUSES, UNKNOWN, decide_status,
+                                            RATE_DEFINITION, STALE, STATUS_LABELS, STATUSES, UNKNOWN,
+                                            decide_status,
                                             elsewhere_is_current, months_before, source_warnings)
 from ckanext.hokkaido.tracker.snapshots import (history, previous_snapshot_date, snapshot_statuses,
                                                 take_snapshot)
 
 __all__ = [
-    "PUBLISHING", "STALE", "HARVEST_ERROR", "ELSEWHERE", "UNKNOWN", "STATUSES", "RATE_DEFINITION",
+    "PUBLISHING", "STALE", "HARVEST_ERROR", "ELSEWHERE", "UNKNOWN", "STATUSES", "STATUS_LABELS", "RATE_DEFINITION",
     "ELSEWHERE_KEYS", "cached_statuses", "dataset_stats", "decide_status", "elsewhere_is_current",
     "elsewhere_records", "harvest_errors", "harvest_sources", "history", "invalidate",
     "months_before", "municipality_statuses", "previous_snapshot_date", "snapshot_statuses",

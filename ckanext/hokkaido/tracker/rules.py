@@ -45,7 +45,7 @@ from harvesters.municipalities import PREFECTURE_CODE, Municipality
 
 __all__ = [
     "PUBLISHING", "STALE", "HARVEST_ERROR", "ELSEWHERE", "UNKNOWN", "STATUSES",
-    "RATE_DEFINITION", "ELSEWHERE_KEYS", "decide_status", "elsewhere_is_current",
+    "RATE_DEFINITION", "STATUS_LABELS", "ELSEWHERE_KEYS", "decide_status", "elsewhere_is_current",
     "months_before", "rate_point", "source_warnings", "status_row", "summarize",
 ]
 
@@ -63,6 +63,16 @@ STATUSES: "OrderedDict[str, tuple[str, bool]]" = OrderedDict([
     (HARVEST_ERROR, ("harvest error", False)),
     (UNKNOWN, ("unknown", False)),
 ])
+
+#: status → its label on the pages: an English message id, translated by
+#: the portal's catalogue (``i18n/ja``) back to the status's own words
+STATUS_LABELS = {
+    PUBLISHING: "Publishing",
+    STALE: "Stale",
+    ELSEWHERE: "Publishes elsewhere",
+    HARVEST_ERROR: "Harvest error",
+    UNKNOWN: "Not confirmed",
+}
 
 RATE_DEFINITION = {
     "ja": "実施率 = (公開中 + 更新停滞 + 他サイトで公開) ÷ 179市町村。"
