@@ -97,6 +97,7 @@ from ckanext.hokkaido.settings import limits_from_config
 
 __all__ = [
     "HokkaidoHarvesterBase",
+    "ImportOutcome",
     "HarvestSettings",
     "SourceConfigError",
     "RecordError",
@@ -249,6 +250,22 @@ def _comparable(field: str, value: Any) -> Any:
     if field == "resources":
         return [tuple(str(r.get(k) or "") for k in ("url", "name", "format", "description")) for r in value or []]
     return value or ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportOutcome:
+    """What :meth:`HokkaidoHarvesterBase.import_record` did with one record.
+
+    :ivar result: what ckanext-harvest's ``import_stage`` answers: ``True``
+        (imported or withdrawn), ``False`` (errored, the error is on the
+        object) or ``"unchanged"``.
+    :ivar recorded: the object's state, report status and import time were
+        committed together with the dataset, so the caller writes nothing
+        more (ckanext-harvest's queue writes them itself at each step).
+    """
+
+    result: bool | str
+    recorded: bool = False
 
 
 class HokkaidoHarvesterBase(HarvesterBase):
@@ -494,13 +511,21 @@ class HokkaidoHarvesterBase(HarvesterBase):
         return True
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
-        """Create, update or withdraw the dataset; errors stay with the record."""
+        """ckanext-harvest's import stage: the result of :meth:`import_record`."""
+        return self.import_record(harvest_object).result
+
+    def import_record(self, harvest_object: HarvestObject) -> "ImportOutcome":
+        """Create, update or withdraw the dataset; errors stay with the record.
+
+        The nightly run calls this instead of :meth:`import_stage` and reads
+        from the outcome whether the object's state was written with the
+        dataset (then it writes nothing more)."""
         try:
             if self._extra(harvest_object, "status") == "delete":
-                return self._withdraw(harvest_object)
+                return ImportOutcome(self._withdraw(harvest_object))
             settings = self.parse_config(harvest_object.source.config)
             record = Record(**json.loads(harvest_object.content))
-            return self._import_record(harvest_object, record, settings)
+            return ImportOutcome(self._import_record(harvest_object, record, settings), recorded=True)
         except (RecordError, SourceConfigError) as exc:
             model.Session.rollback()
             self._object_error(harvest_object, str(exc), "Import", getattr(exc, "detail", None))
@@ -514,7 +539,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             model.Session.rollback()
             log.exception("import of %s failed", harvest_object.guid)
             self._object_error(harvest_object, errors.UNEXPECTED, "Import", repr(exc))
-        return False
+        return ImportOutcome(False)
 
     # -- gather helpers -----------------------------------------------------
 
@@ -865,7 +890,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             toolkit.get_action("package_update")(context, data)
             self._make_current(harvest_object, package.id)
             outcome = "updated"  # as ckanext-harvest counts it: the dataset was harvested before
-        # the outcome goes with the dataset: the nightly run need not write the object again
+        # the outcome goes with the dataset (ImportOutcome.recorded): nothing more to write
         harvest_object.state = "COMPLETE"
         harvest_object.report_status = outcome
         harvest_object.import_finished = datetime.utcnow()

@@ -550,9 +550,9 @@ def _fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
     """Fetch and import one record: the states, times and report statuses of
     ckanext-harvest's ``queue.fetch_and_import_stages``, written with the
     import's own commit (and at most one more), instead of a commit for each
-    step. A harvester that sets the object ``COMPLETE`` with its report
-    status before its commit (ours do, :meth:`HokkaidoHarvesterBase.import_stage`)
-    needs no more."""
+    step. When one of our harvesters says it recorded the outcome with the
+    dataset (:class:`~ckanext.hokkaido.harvest.base.ImportOutcome`), nothing
+    more is written."""
     fetch_started = _utcnow()
     obj.state = "FETCH"
     fetched = harvester.fetch_stage(obj)
@@ -563,10 +563,14 @@ def _fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
         for key, value in times.items():  # written with the import
             setattr(obj, key, value)
         obj.state = "IMPORT"
-        imported = harvester.import_stage(obj)
-        if (imported is True and obj.state == "COMPLETE" and obj.report_status in ("added", "updated")
-                and obj.import_finished is not None and not model.Session.is_modified(obj)):
-            return
+        import_record = getattr(harvester, "import_record", None)  # ours say what they wrote
+        if import_record is not None:
+            outcome = import_record(obj)
+            if outcome.recorded:
+                return
+            imported = outcome.result
+        else:
+            imported = harvester.import_stage(obj)
         times["import_finished"] = _utcnow()
     for key, value in times.items():  # a stage that rolled back took them back
         setattr(obj, key, value)
