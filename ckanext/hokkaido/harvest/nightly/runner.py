@@ -1,0 +1,118 @@
+"""One night: choose the sources, run their jobs, take the day's snapshot
+through the tracker and report (the module docs of the package)."""
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Optional
+
+from ckan import model
+from ckan.model.system_info import set_system_info
+from ckanext.harvest.model import HarvestJob
+
+from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido.harvest import activity, errors, indexing
+from ckanext.hokkaido.harvest.nightly.jobs import (
+    _create_jobs,
+    _interrupt,
+    _Progress,
+    _run_job,
+    recover_interrupted,
+)
+from ckanext.hokkaido.harvest.nightly.schedule import (
+    JOBS_KEY,
+    Progress,
+    _utcnow,
+    source_time_limit,
+    workers,
+)
+from ckanext.hokkaido.harvest.nightly.selection import RunLock, select_sources
+from ckanext.hokkaido.harvest.nightly.summary import (
+    RunReport,
+    SourceResult,
+    StatusChange,
+    _label,
+)
+from ckanext.hokkaido.harvest.report import COUNTERS
+
+
+def _take_snapshot(report: RunReport) -> None:
+    """The day's snapshot, taken and read through the tracker (the one
+    writer of its table), and what changed since the previous one."""
+    today = dt.date.today()
+    previous = tracker.previous_snapshot_date(today)
+    before = tracker.snapshot_statuses(previous) if previous else {}
+    report.snapshot_count = tracker.take_snapshot(today)
+    report.snapshot_date = today
+    report.previous_snapshot = previous
+    after = tracker.snapshot_statuses(today)
+    report.changes = [StatusChange(code, registry.name_of(code) or code, before.get(code), status)
+                      for code, status in sorted(after.items())
+                      if previous is not None and before.get(code) != status]
+
+
+def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = None,
+        source: Optional[str] = None, force: bool = False, max_workers: Optional[int] = None,
+        time_limit: Optional[float] = None, progress: Optional[Progress] = None) -> RunReport:
+    """Run the selected sources (see the module docs) and take the snapshot.
+
+    :param app: the Flask app; each worker thread runs in its request context.
+    :raises UsageError: before anything is locked or written.
+    :raises LockHeld: when another run holds the lock (nothing written).
+    """
+    selection = ("--all" + (" --force" if force else "") if all_sources
+                 else f"--municipality {municipality}" if municipality else f"--source {source}")
+    now = _utcnow()
+    time_limit = source_time_limit() if time_limit is None else time_limit
+    max_workers = max_workers or workers()
+    report = RunReport(selection=selection, started=now)
+    select_sources(all_sources=all_sources, municipality=municipality, source=source,
+                   force=force, now=now)  # usage errors before taking the lock
+    with RunLock():
+        try:
+            with indexing.deferred(), activity.shared_with_index():
+                _run_selected(app, report, all_sources, municipality, source, force, now,
+                              time_limit, max_workers, progress)
+        except indexing.IndexingFailed as exc:
+            report.index_error = str(exc)
+        _take_snapshot(report)
+        errors.prune()  # details of errors that went with a cleared source or job
+        report.finished = _utcnow()
+    return report
+
+
+def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: Optional[str],
+                  source: Optional[str], force: bool, now: dt.datetime, time_limit: float,
+                  max_workers: int, progress: Optional[Progress]) -> None:
+    """Recover what a killed run left, then run the selected sources' jobs."""
+    model.Session.rollback()  # see what the previous run left, not an older snapshot
+    sources, report.not_due = select_sources(all_sources=all_sources, municipality=municipality,
+                                             source=source, force=force, now=now)
+    report.interrupted, busy = recover_interrupted(sources, time_limit, now)
+    labels = {src.id: _label(src) for src in sources}
+    for src in sources:
+        if src.id in busy:
+            report.results.append(SourceResult(
+                src.id, labels[src.id], src.title or "", src.url, None, False,
+                dict.fromkeys(COUNTERS, 0), busy[src.id], 1, 0.0))
+    runnable = [s for s in sources if s.id not in busy]
+    job_ids = _create_jobs(runnable, now, schedule=all_sources)
+    source_of = dict(zip(job_ids, (s.id for s in runnable)))
+    tracked = _Progress(len(job_ids), progress)
+    try:
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
+            futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked)
+                       for job_id in job_ids]
+            report.results += [future.result() for future in futures]
+    finally:
+        _finish_leftovers(job_ids)
+
+
+def _finish_leftovers(job_ids: list[str]) -> None:
+    """Whatever happened, no job of this run stays New or Running."""
+    model.Session.rollback()
+    for job_id in job_ids:
+        job = HarvestJob.get(job_id)
+        if job is not None and job.status != "Finished":
+            _interrupt(job, "実行が異常終了しました (the run stopped with an unexpected error)")
+    set_system_info(JOBS_KEY, "[]")
