@@ -51,3 +51,13 @@ def test_the_harvest_screens_in_each_language(ckan_server, browser):
     browser.get(f"{ckan_server}/harvest")
     assert "収集元" in body(browser)
     assert console_errors(browser) == []
+
+
+def test_the_dataset_search_facets_in_each_language(ckan_server, browser):
+    browser.get(f"{ckan_server}/en/dataset/")
+    page = body(browser)
+    assert "Category" in page and "Standard dataset" in page and "分類" not in page
+    browser.get(f"{ckan_server}/dataset/")
+    page = body(browser)
+    assert "分類" in page and "標準データセット" in page
+    assert console_errors(browser) == []

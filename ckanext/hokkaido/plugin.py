@@ -10,16 +10,17 @@ from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry
 
-#: facets added to the dataset search page and to package_search, with
-#: Japanese labels (the UI's default locale is ja)
+#: facets added to the dataset search page and to package_search: an
+#: English message id for the page (translated by the portal's catalogue)
+#: and the Japanese title the API answers with (the portal's language)
 FACETS = OrderedDict([
-    ("category", "分類"),
-    ("update_frequency", "更新頻度"),
-    ("file_format", "ファイル形式"),
-    ("department", "部局"),
-    ("municipality_code", "市町村"),
-    ("standard_dataset", "標準データセット"),
-    ("publishable", "公開可否"),
+    ("category", ("Category", "分類")),
+    ("update_frequency", ("Update frequency", "更新頻度")),
+    ("file_format", ("File format", "ファイル形式")),
+    ("department", ("Department", "部局")),
+    ("municipality_code", ("Municipality", "市町村")),
+    ("standard_dataset", ("Standard dataset", "標準データセット")),
+    ("publishable", ("Publishable", "公開可否")),
 ])
 
 
@@ -48,7 +49,7 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
 
     def dataset_facets(self, facets_dict: "OrderedDict[str, Any]",
                        package_type: str) -> "OrderedDict[str, Any]":
-        facets_dict.update(FACETS)
+        facets_dict.update((field, toolkit._(title)) for field, (title, _ja) in FACETS.items())
         return facets_dict
 
     # IPackageController
@@ -63,7 +64,7 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
                              search_params: dict[str, Any]) -> dict[str, Any]:
         facets = search_results.get("search_facets", {})
         standard = {s.no: f"{s.no} {s.name}" for s in registry.standard_datasets()}
-        for field_name, label in FACETS.items():
+        for field_name, (_title, label) in FACETS.items():
             if field_name not in facets:
                 continue
             facets[field_name]["title"] = label
