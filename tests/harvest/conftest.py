@@ -22,7 +22,7 @@ from ckan.tests import factories
 
 from ckanext.harvest.model import HarvestObject
 
-from tests.harvest.helpers import FAST_HARVEST, SMTP_PORT  # noqa: F401  (re-read by the fixtures)
+from tests.harvest.helpers import SMTP_PORT
 from tests.harvest.jobs import run_job
 from tests.fakes.source_ckan import SourceCkan
 from tests.fakes.ckan import FakeCkan, make_dataset

@@ -16,6 +16,7 @@ from ckan.plugins import toolkit
 from harvesters.errors import public_url
 
 from ckanext.hokkaido.harvest import auth, errors, indexing, logic, tokens, views
+from ckanext.hokkaido.helpers import hokkaido_harvester_title
 from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester,
                                             HokkaidoCkanHarvester,
                                             HokkaidoDcatHarvester,
@@ -93,14 +94,11 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
             if isinstance(result, dict) and result.get("type") == "harvest" and result.get("url"):
                 result["url"] = public_url(result["url"])
         facets = search_results.get("search_facets") or {}
-        if "source_type" in facets or "frequency" in facets:
-            titles = {info["name"]: info["title"]
-                      for info in toolkit.get_action("harvesters_info_show")({}, {})}
-            for item in facets.get("source_type", {}).get("items", []):
-                item["display_name"] = titles.get(item["name"], item["name"])
-            for item in facets.get("frequency", {}).get("items", []):
-                label = FREQUENCIES.get(item["name"])
-                item["display_name"] = toolkit._(label) if label else item["name"]
+        for item in facets.get("source_type", {}).get("items", []):
+            item["display_name"] = hokkaido_harvester_title(item["name"])
+        for item in facets.get("frequency", {}).get("items", []):
+            label = FREQUENCIES.get(item["name"])
+            item["display_name"] = toolkit._(label) if label else item["name"]
         return search_results
 
     # IFacets: ckanext-harvest's facet titles are English literals
