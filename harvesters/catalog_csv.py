@@ -15,8 +15,9 @@ Municipalities publish their catalog in one of two templates:
 
 The template is recognised from the header row, which may be preceded by a
 few title rows. Files come as UTF-8 (with or without BOM), Shift_JIS/CP932
-or XLSX (first sheet with a recognisable header). A file whose lines mix
-encodings is decoded line by line, and the odd lines are reported.
+or XLSX (first sheet with a recognisable header); the table itself is read by
+the project's one table reader, :func:`harvesters.tables.read_table` (a file
+whose lines mix encodings is decoded line by line, the odd lines reported).
 
 Each row is attributed by its ``全国地方公共団体コード`` (a file may cover
 several municipalities); the check digit is validated, a code that lost its
@@ -41,26 +42,22 @@ Configuration keys (all optional):
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from harvesters.errors import BadResponse, LimitExceeded
-from harvesters.decoding import DecodedText
+from harvesters.errors import BadResponse
 from harvesters.client import HttpClient, HttpResponse
 from harvesters.records import Record
 from harvesters.base import SourceAdapter
-from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
+from harvesters.tables import Problem, Row, Table, read_table
 from harvesters.municipalities import is_hokkaido_code, normalize_code
 from harvesters.util import format_from_text, format_from_url, is_http_url, modified_since, parse_date
 
-__all__ = ["CatalogCsvAdapter", "CatalogRow", "NEW_TEMPLATE", "OLD_TEMPLATE", "read_table"]
+__all__ = ["CatalogCsvAdapter", "CatalogRow", "NEW_TEMPLATE", "OLD_TEMPLATE", "read_catalog"]
 
 log = logging.getLogger(__name__)
 
@@ -125,170 +122,36 @@ def _normalize_header(cell: Any) -> str:
     return text.upper() if text.isascii() else text
 
 
-def _cell(value: Any) -> Any:
-    """An XLSX cell as the CSV would have it (dates stay date objects)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (datetime, date)):
-        return value
-    return str(value)
-
-
 class CatalogRow(dict):
     """One data row: field -> value, plus ``line`` (1-based line or row number)."""
 
     line: int = 0
 
 
-def _decode_by_line(data: bytes) -> tuple[str, list[tuple[int, str]]]:
-    """Decode a body that no single encoding reads, one line at a time.
-
-    Returns the text and ``(line number, encoding)`` for the lines that
-    needed an encoding other than the file's main one (or none worked and
-    bytes were replaced, ``encoding`` then says ``"undecodable"``).
-    """
-    lines = data.split(b"\n")
-    counts = {"utf-8": 0, "cp932": 0, "euc_jp": 0}
-    decoded: list[tuple[str | None, str]] = []
-    for raw in lines:
-        for encoding in ("utf-8", "cp932", "euc_jp"):
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if not raw.isascii():
-                counts[encoding] += 1
-            decoded.append((encoding if not raw.isascii() else None, text))
-            break
-        else:
-            decoded.append(("undecodable", raw.decode("utf-8", errors="replace")))
-    main = max(counts, key=lambda e: counts[e])
-    odd = [(number, encoding) for number, (encoding, _) in enumerate(decoded, start=1)
-           if encoding is not None and encoding != main]
-    text = "\n".join(t for _, t in decoded)
-    return text.lstrip("\ufeff"), odd
-
-
-def read_table(response: HttpResponse, sheet: str | None = None) -> tuple[list[CatalogRow], str, list[str]]:
+def read_catalog(response: HttpResponse, sheet: str | None = None) -> tuple[list[CatalogRow], str, list[Problem]]:
     """Read a catalog body into rows keyed by field name.
 
-    :returns: ``(rows, template, notes)``; ``notes`` are file-level warnings
-        (odd encodings, truncation) as ``"line N: ..."`` strings.
+    The table is read by :func:`harvesters.tables.read_table` (strict CSV
+    quoting: a row with a stray quote is skipped, not guessed); a row cut
+    off at the end of a body without a final line break is left out too.
+
+    :returns: ``(rows, template, problems)``; ``problems`` name a line each
+        (odd encodings, rows skipped).
     :raises BadResponse: for something that is not a catalog (no header
         row of either template, an HTML page, an old .xls file).
     """
-    data = response.content
-    notes: list[str] = []
-    if data[:4] == b"PK\x03\x04":
-        table = _xlsx_rows(response, sheet)
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise BadResponse(response.url, "an Excel 97-2003 (.xls) file; save the catalog as XLSX or CSV",
-                          message_ja="XLS形式は読めません。XLSXまたはCSVで公開してください")
-    else:
-        table, unterminated = _csv_rows(response, notes)
-        return _rows_from_table(response.url, table, notes, unterminated)
-    return _rows_from_table(response.url, table, notes, False)
+    table = read_table(response.content, where=response.url, limits=response.limits,
+                       content_type=response.headers.get("Content-Type"), sheet=sheet,
+                       choose_sheet=lambda rows: _find_header(rows) is not None, strict=True)
+    return _rows_from_table(response.url, table)
 
 
-def _xlsx_rows(response: HttpResponse, sheet: str | None) -> list[tuple[int, list[Any]]]:
-    import openpyxl  # only XLSX catalogs need it
-
-    check_zip(io.BytesIO(response.content), where=response.url, limits=response.limits)  # before unpacking
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise BadResponse(response.url, f"not a readable XLSX file ({type(exc).__name__}: {exc})",
-                          message_ja="XLSXファイルとして読めません") from exc
-    try:
-        names = [sheet] if sheet else workbook.sheetnames
-        if sheet and sheet not in workbook.sheetnames:
-            raise BadResponse(response.url, f"no sheet named {sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
-        budget = TableBudget(response.limits, where=response.url)
-        for name in names:
-            rows = _sheet_rows(workbook[name], budget)
-            if _find_header(rows) is not None:
-                return rows
-        return rows if names else []
-    finally:
-        workbook.close()
-
-
-def _sheet_rows(worksheet: Any, budget: TableBudget) -> list[tuple[int, list[Any]]]:
-    """The rows of a read-only worksheet, counted in ``budget``.
-
-    The sheet's declared dimension is ignored: openpyxl would pad every row
-    to its width and add rows down to its height, so ``A1:XFD1048576`` in
-    a 4 KB file would make 17 billion cells. Only the cells present count.
-    """
-    worksheet.reset_dimensions()
-    rows = []
-    for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        budget.add(number, max(1, len(values)))
-        rows.append((number, [_cell(v) for v in values]))
-    return rows
-
-
-def _csv_rows(response: HttpResponse, notes: list[str]) -> tuple[list[tuple[int, list[Any] | None]], bool]:
-    """Rows as ``(first line number, cells)`` (``None`` cells for a row that
-    could not be parsed), and whether the text lacks a final line break."""
-    decoded: DecodedText = response.text()
-    text = decoded.text
-    if decoded.source == "fallback":
-        text, odd = _decode_by_line(response.content)
-        for number, encoding in odd:
-            what = ("has bytes no Japanese encoding reads (replaced)" if encoding == "undecodable"
-                    else f"is in {encoding}, unlike the rest of the file")
-            notes.append(f"line {number}: {what}")
-    start = text.lstrip()[:200].lower()
-    if start.startswith("<!doctype html") or start.startswith("<html"):
-        raise BadResponse(response.url, "expected a CSV catalog but got an HTML page",
-                          message_ja="CSVではなくHTMLページが返されました")
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    budget = TableBudget(response.limits, where=response.url, unit="line")
-    reader = csv.reader(csv_lines(text, delimiter=delimiter, budget=budget), delimiter=delimiter, strict=True)
-    rows: list[tuple[int, list[Any] | None]] = []
-    first_line = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            if csv_field_limit_error(exc):
-                raise _field_too_long(response.url, first_line) from exc
-            reason = ("the file ends inside a quoted field (truncated?)" if "end of data" in str(exc)
-                      else f"malformed CSV ({exc})")
-            notes.append(f"line {first_line}: {reason}; row skipped")
-            rows.append((first_line, None))
-        else:
-            rows.append((first_line, row))
-        first_line = reader.line_num + 1
-    return rows, not text.endswith(("\n", "\r"))
-
-
-def _field_too_long(url: str, line: int) -> LimitExceeded:
-    """The whole file is refused: after an over-long field the reader cannot
-    tell where the row ends (a quoted field may run over many lines and hold
-    what looks like rows), so skipping only that row could import a field's
-    content as datasets."""
-    limit = csv_field_limit()
-    return LimitExceeded(
-        url,
-        f"line {line}: a field is longer than {limit:,} characters (the CSV field limit); the file is not read, "
-        "since the rows after it cannot be told apart safely",
-        message_ja=f"{line}行目の項目が長すぎる ({limit:,}文字超) ため、ファイルを読み込みませんでした",
-    )
-
-
-def _find_header(rows: list[tuple[int, list[Any] | None]]) -> tuple[int, str, dict[int, str]] | None:
+def _find_header(rows: list[Row]) -> tuple[int, str, dict[int, str]] | None:
     """Index in ``rows``, template and column map of the header row."""
-    for index, (_, cells) in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        if not cells:
+    for index, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
+        if not row.cells:
             continue
-        headers = [_normalize_header(c) for c in cells]
+        headers = [_normalize_header(c) for c in row.cells]
         for template, columns, marker in ((NEW_TEMPLATE, _NEW_COLUMNS, "データセット_タイトル"),
                                           (OLD_TEMPLATE, _OLD_COLUMNS, "データ名称")):
             if marker in headers:
@@ -301,33 +164,32 @@ def _find_header(rows: list[tuple[int, list[Any] | None]]) -> tuple[int, str, di
     return None
 
 
-def _rows_from_table(url: str, table: list[tuple[int, list[Any] | None]], notes: list[str],
-                     unterminated: bool) -> tuple[list[CatalogRow], str, list[str]]:
-    """Map the rows after the header to fields. With ``unterminated`` (no
-    final line break), a last row shorter than the header was cut off."""
-    found = _find_header(table)
+def _rows_from_table(url: str, table: Table) -> tuple[list[CatalogRow], str, list[Problem]]:
+    """Map the rows after the header to fields. In a body without a final
+    line break, a last row shorter than the header was cut off: skipped."""
+    found = _find_header(table.rows)
     if found is None:
         raise BadResponse(url, "no header row of an オープンデータ一覧 template in the first "
                                f"{_HEADER_SCAN_ROWS} rows (looked for データセット_タイトル or データ名称)",
                           message_ja="オープンデータ一覧の見出し行が見つかりません")
     header_index, template, mapping = found
-    width = len(table[header_index][1] or [])
+    width = len(table.rows[header_index].cells or [])
+    problems = list(table.problems)
     rows: list[CatalogRow] = []
-    body = table[header_index + 1:]
-    for index, (line, cells) in enumerate(body):
+    body = table.rows[header_index + 1:]
+    for index, (line, cells) in enumerate((r.line, r.cells) for r in body):
         if cells is None:
             continue
-        truncated = unterminated and index == len(body) - 1 and len(cells) < width
         if not any(str(c).strip() for c in cells if c is not None):
             continue  # blank line
+        if table.unterminated and index == len(body) - 1 and len(cells) < width:
+            problems.append(Problem(line, f"only {len(cells)} of {width} columns and no line break at the end "
+                                          "(file truncated?)", "最後の行が途中で切れています", skipped=True))
+            continue
         row = CatalogRow({field: cells[pos] if pos < len(cells) else "" for pos, field in mapping.items()})
         row.line = line
-        if truncated:
-            notes.append(f"line {line}: only {len(cells)} of {width} columns and no line break at the end "
-                         "(file truncated?); row skipped")
-            row["_truncated"] = True
         rows.append(row)
-    return rows, template, notes
+    return rows, template, problems
 
 
 def _text(value: Any) -> str:
@@ -388,14 +250,13 @@ class CatalogCsvAdapter(SourceAdapter):
         """Fetch and parse the file; file-level notes become warnings."""
         response = self.client.get(self.catalog_url)
         self.catalog_url = response.url
-        rows, template, notes = read_table(response, self.sheet)
-        for note in notes:
-            number = int(re.match(r"line (\d+)", note).group(1))  # type: ignore[union-attr]
-            self.report(f"line {number}", note.split(": ", 1)[1],
-                        level="error" if note.endswith("row skipped") else "warning",
-                        line=number, url=self.catalog_url, message_ja=f"{number}行目を正しく読めません")
+        rows, template, problems = read_catalog(response, self.sheet)
+        for problem in problems:
+            self.report(f"line {problem.line}", problem.reason + ("; row skipped" if problem.skipped else ""),
+                        level="error" if problem.skipped else "warning", line=problem.line,
+                        url=self.catalog_url, message_ja=f"{problem.line}行目: {problem.message_ja}")
         self.template = template
-        return [row for row in rows if not row.get("_truncated")], template
+        return rows, template
 
     def records(self, since: datetime | None = None) -> Iterator[Record]:
         """Yield the catalog's datasets (or those modified since ``since``)."""

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from harvesters.errors import BadResponse, HarvestError, HttpStatusError, LimitExceeded
 from harvesters.client import HttpClient, HttpResponse
-from harvesters.catalog_csv import NEW_TEMPLATE, CatalogCsvAdapter, read_table
+from harvesters.catalog_csv import NEW_TEMPLATE, CatalogCsvAdapter, read_catalog
 from harvesters.ckan import CkanAdapter
 from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, _is_dcat_us
 from harvesters.shirasagi import ShirasagiAdapter
@@ -184,10 +184,10 @@ class _Prober:
         return self.result("dcat", adapter.feed_url, {}, len(datasets), f"DCAT feed at {adapter.feed_url}")
 
     def catalog(self, response: HttpResponse) -> ProbeResult | None:
-        rows, template, _ = read_table(response)
+        rows, template, _ = read_catalog(response)
         adapter = CatalogCsvAdapter(response.url, self.base_config, self.client)
         build = adapter._new_template if template == NEW_TEMPLATE else adapter._old_template
-        count = sum(1 for _ in build([row for row in rows if not row.get("_truncated")]))
+        count = sum(1 for _ in build(rows))
         if adapter.problems:
             return self.result("catalog_csv", response.url, {}, count,
                                f"{template} template; {len(adapter.problems)} rows with problems")

@@ -129,7 +129,7 @@ def test_xlsx_export_keeps_formula_like_cells_as_text(tmp_path):
 
 def test_a_file_cut_off_inside_a_quoted_cell_names_row_and_column(tmp_path):
     # Bad input: a file truncated inside a quoted cell that opened in spreadsheet row 3
-    # (pandas said "EOF inside string starting at row 1", in English only).
+    # (the reader once said "EOF inside string starting at row 1", in English only).
     path = tmp_path / "inv.csv"
     path.write_text(",".join(PRINTED) + "\n"
                     + "011500,1,総務部,総務課,行政,\"人口 \"\"概要\"\"\",説明\n"

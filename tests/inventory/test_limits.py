@@ -6,7 +6,7 @@ Bad input tried:
 
 * an XLSX zip bomb (a sheet unpacking 1,000:1; 1 GiB for the memory test);
 * an XLSX sheet declaring the dimension A1:XFD1048576 with a cell on its
-  last row (pandas/openpyxl would produce a million rows);
+  last row (openpyxl would produce a million rows);
 * an XLSX sheet declaring an XML entity;
 * a CSV with a 10 MB cell, quoted and unquoted;
 * a CSV of lines of 1,000 tiny cells (19 MB for the memory test);
@@ -90,12 +90,14 @@ def test_xlsx_sheet_declaring_an_entity_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("quoted", [True, False], ids=["quoted", "unquoted"])
-def test_csv_cell_of_10_mb_refuses_the_file_naming_the_row(tmp_path, quoted):
-    # Bad input: row 4 of the inventory (after the header and two good rows) has a 10 MB title.
+def test_csv_cell_of_10_mb_refuses_the_file_naming_the_line(tmp_path, quoted):
+    # Bad input: line 4 of the inventory (after the header and two good rows) has a 10 MB title.
+    # The message is the table reader's, the same as for a catalog file.
     path = inventory_csv(tmp_path / "inv.csv", big_title=BIG, quoted=quoted)
     assert refused(path) == (
-        f"{path}: 4行目 / row 4 (line 4): セルが長すぎます（131,072文字超）。ファイル全体を読み込みません / "
-        "a cell is longer than 131,072 characters (the CSV field limit); nothing in the file is imported")
+        f"{path}: 4行目の項目が長すぎる (131,072文字超) ため、ファイルを読み込みませんでした / "
+        "line 4: a field is longer than 131,072 characters (the CSV field limit); the file is not read, "
+        "since the rows after it cannot be told apart safely")
 
 
 def test_csv_lines_of_many_tiny_cells_are_refused(tmp_path):

@@ -14,6 +14,8 @@ Decisions worth knowing:
   detector, :func:`harvesters.decoding.decode_text`), and the choice is
   reported. ``--encoding`` overrides all of it.
 * **Row numbers** are spreadsheet rows: the header is row 1.
+* **One reader**: the table is read by :func:`harvesters.tables.read_table`,
+  the reader of catalog files too; an inventory file is all or nothing.
 * **Hostile files** are refused whole before they cost memory: larger than
   :data:`MAX_FILE_BYTES`, a zip bomb as XLSX, a CSV cell over 131,072
   characters, too many rows or cells (see :func:`read_table`).
@@ -25,17 +27,16 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from harvesters import tables
 from harvesters.errors import HarvestError
 from harvesters.client import Limits
 from harvesters.decoding import decode_text
-from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
 from harvesters.util import is_link, normalize_format
 
 from ckanext.hokkaido import registry
@@ -189,17 +190,17 @@ def detect_encoding(data: bytes) -> str:
 
 def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Limits] = None,
                max_bytes: int = MAX_FILE_BYTES) -> Table:
-    """Read a CSV or XLSX file into a header and rows of strings.
+    """Read a CSV, TSV or XLSX file into a header and rows of strings.
 
-    Hostile files are refused whole, naming the file and the place: one
-    larger than ``max_bytes``, an XLSX that would unpack past ``limits``
-    or declares XML entities (checked before anything is unpacked), a CSV
-    cell longer than the ``csv`` module's field limit (131,072 characters),
-    more rows or cells than ``limits`` allow (:class:`harvesters.client.Limits`,
-    its defaults if not given).
+    The file is read by the project's one table reader,
+    :func:`harvesters.tables.read_table`, so an inventory and a catalog file
+    are read alike. Unlike a catalog, an inventory is all or nothing: a
+    file larger than ``max_bytes``, bytes of no single encoding, a row that
+    cannot be parsed (a quoted cell never closed: a truncated file), or
+    anything the reader's bounds refuse (a zip bomb, more rows or cells than
+    ``limits`` allow, a cell over 131,072 characters) refuses the whole
+    file, naming the file and the place.
     """
-    import pandas as pd
-
     limits = limits or Limits()
     if not os.path.isfile(path):
         raise InventoryFileError(f"{path}: ファイルがありません / no such file")
@@ -208,142 +209,34 @@ def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Li
         raise InventoryFileError(
             f"{path}: ファイルが大きすぎます（{size:,} バイト、上限 {max_bytes:,} バイト） / "
             f"the file is {size:,} bytes, more than the limit of {max_bytes:,}")
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".xlsx", ".xlsm", ".xls"):
-        _check_xlsx(path, limits)
-        try:
-            frame = pd.read_excel(path, header=None, dtype=str,
-                                  keep_default_na=False, sheet_name=0)
-        except Exception as e:  # openpyxl raises many kinds
-            raise InventoryFileError(
-                f"{path}: Excelファイルとして読めません / cannot read as "
-                f"Excel: {e}") from e
-        file_format, used = "xlsx", None
-    else:
-        with open(path, "rb") as f:
-            data = f.read()
-        try:
-            used = encoding or detect_encoding(data)
-        except InventoryFileError as e:
-            raise InventoryFileError(f"{path}: {e}") from e
-        try:
-            text = data.decode(used)
-        except (UnicodeDecodeError, LookupError) as e:
-            raise InventoryFileError(
-                f"{path}: {used} として読めません / cannot decode as {used}: "
-                f"{e}") from e
-        delimiter = detect_delimiter(text)
-        width = _csv_width(text, path, limits, delimiter)
-        if width == 0:
-            raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
-        try:
-            frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, sep=delimiter,
-                                keep_default_na=False, names=range(width),
-                                skip_blank_lines=False)
-        except Exception as e:  # pandas.errors.ParserError and friends
-            raise InventoryFileError(
-                f"{path}: CSVとして読めません / cannot parse as CSV: {e}") from e
-        file_format = "csv"
-    cells = [[("" if v is None else str(v)) for v in row]
-             for row in frame.itertuples(index=False, name=None)]
-    if not cells:
-        raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
-    return Table(header=cells[0], rows=cells[1:], encoding=used,
-                 file_format=file_format)
-
-
-def _check_xlsx(path: str, limits: Limits) -> None:
-    """Refuse a hostile XLSX before pandas reads it: a zip bomb (checked
-    before anything is unpacked), then too many rows or cells, counted the
-    way pandas will produce them (the declared dimension ignored, every
-    row up to the last one present). An .xls file, no ZIP, is left to pandas."""
-    from openpyxl import load_workbook
-
     with open(path, "rb") as f:
-        if f.read(4) != b"PK\x03\x04":
-            return
-        try:
-            check_zip(f, where=path, limits=limits)
-        except HarvestError as e:
-            raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
+        data = f.read()
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds
-        raise InventoryFileError(
-            f"{path}: Excelファイルとして読めません / cannot read as Excel: {e}") from e
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()
-        budget = TableBudget(limits, where=path)
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            budget.add(number, max(1, len(values)))
+        if data[:4] != b"PK\x03\x04" and not encoding:
+            encoding = detect_encoding(data)
+        table = tables.read_table(data, where=path, limits=limits, encoding=encoding)
+    except InventoryFileError as e:
+        raise InventoryFileError(f"{path}: {e}") from e
     except HarvestError as e:
         raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
-    finally:
-        workbook.close()
+    cells = [row.cells for row in table.rows]
+    if not cells or not any(cells):
+        raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
+    for problem in table.problems:
+        raise InventoryFileError(f"{path}: {_problem_message(problem, cells[0])}")
+    return Table(header=[str(c) for c in cells[0]], rows=[[str(c) for c in row] for row in cells[1:]],
+                 encoding=table.encoding, file_format=table.file_format)
 
 
-def detect_delimiter(text: str) -> str:
-    """``\t`` for a tab-separated file (Excel's 「Unicode テキスト」, UTF-16
-    with tabs), else ``,``: judged by the header line."""
-    header = text.lstrip("\ufeff").split("\n", 1)[0]
-    return "\t" if header.count("\t") > header.count(",") else ","
-
-
-def _unclosed_quote(text: str, delimiter: str) -> Optional[tuple[int, int]]:
-    """(spreadsheet row, column), both from 1, of a quoted cell still open
-    at the end of ``text`` (a truncated file), or ``None``. Quotes of a
-    well-formed CSV come in pairs, so only an odd count is scanned."""
-    if text.count('"') % 2 == 0:
-        return None
-    row, column, quoted, opened = 1, 1, False, None
-    for char in text:
-        if char == '"':
-            if not quoted:
-                opened = (row, column)
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif char == delimiter:
-            column += 1
-        elif char == "\n":
-            row, column = row + 1, 1
-    return opened if quoted else None
-
-
-def _csv_width(text: str, path: str, limits: Limits, delimiter: str = ",") -> int:
-    """The most cells in a row. Refuses the file at a cell over the csv
-    module's limit (a quoted cell may span lines, so the rows after it
-    cannot be told apart safely), at a quoted cell never closed (a
-    truncated file), and past ``max_table_rows``/``_cells`` (counted by
-    delimiters before the csv module builds the cells)."""
-    budget = TableBudget(limits, where=path, unit="line")
-    reader = csv.reader(csv_lines(text, delimiter=delimiter, budget=budget), delimiter=delimiter)
-    width, row, header = 0, 0, []
-    try:
-        for row, cells in enumerate(reader, start=1):
-            width = max(width, len(cells))
-            header = header or cells
-    except HarvestError as e:
-        raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
-    except csv.Error as e:
-        where = f"{row + 1}行目 / row {row + 1} (line {reader.line_num})"
-        if csv_field_limit_error(e):
-            limit = csv_field_limit()
-            raise InventoryFileError(
-                f"{path}: {where}: セルが長すぎます（{limit:,}文字超）。ファイル全体を読み込みません / "
-                f"a cell is longer than {limit:,} characters (the CSV field limit); "
-                "nothing in the file is imported") from e
-        raise InventoryFileError(f"{path}: {where}: CSVとして読めません / cannot parse as CSV: {e}") from e
-    unclosed = _unclosed_quote(text, delimiter)
-    if unclosed is not None:
-        line, column = unclosed
-        name = f"「{header[column - 1]}」" if 0 < column <= len(header) and header[column - 1] else ""
-        raise InventoryFileError(
-            f"{path}: {line}行目 {column}列目{name}の引用符（\"）が閉じられないままファイルが終わっています。"
-            f"ファイルが途中で切れている可能性があります / row {line}, column {column}: a quoted cell is "
-            "never closed before the end of the file; the file looks truncated")
-    return width
+def _problem_message(problem: tables.Problem, header: list) -> str:
+    """A row the reader could not parse, named the way a steward finds it."""
+    row, column = problem.row or problem.line, problem.column
+    if problem.reason == tables.TRUNCATED_QUOTE and column:
+        name = f"「{header[column - 1]}」" if column <= len(header) and header[column - 1] else ""
+        return (f"{row}行目 {column}列目{name}の引用符（\"）が閉じられないままファイルが終わっています。"
+                f"ファイルが途中で切れている可能性があります / row {row}, column {column}: a quoted cell is "
+                "never closed before the end of the file; the file looks truncated")
+    return f"{row}行目 / row {row} (line {problem.line}): {problem.message_ja} / {problem.reason}"
 
 
 def map_header(header: list[str]) -> tuple[dict[int, str], list[str]]:
