@@ -96,6 +96,24 @@ def test_a_steward_uploads_a_file_and_a_refused_type(steward):
     assert len(call_action("package_show", id=dataset["id"])["resources"]) == 1
 
 
+@pytest.mark.parametrize("prefix, message", [
+    ("", "この種類のファイルはアップロードできません（使える拡張子: "),
+    ("/en", "Files of this type cannot be uploaded (allowed extensions: ")])
+def test_a_refusal_speaks_the_pages_language(steward, prefix, message):
+    # Bad input: an .exe upload through the Japanese form and through the English one
+    # (/en/): the validator's message is a message id of the portal's catalogue.
+    _, client = steward
+    dataset = harvested(resources=[])
+    page = client.get(f"{prefix}/dataset/{dataset['name']}/resource/new").get_data(as_text=True)
+    answer = client.post(f"{prefix}/dataset/{dataset['name']}/resource/new", data=dict(
+        form_fields(page, "resource-edit"), url="setup.exe", name="プログラム",
+        upload=(io.BytesIO(b"MZ"), "setup.exe"), save="go-metadata"), content_type="multipart/form-data")
+    text = answer.get_data(as_text=True)
+    assert message in text and "setup.exe" in text
+    other = "Files of this type" if prefix == "" else "アップロードできません"
+    assert other not in text
+
+
 def test_the_new_dataset_form_has_two_steps_and_offers_a_name(steward):
     # Bad input: a title in Japanese only and the URL name left empty (「URL: 不明な値」
     # before); 「次へ」 that published a dataset with no data; 「完了」 with no resource.

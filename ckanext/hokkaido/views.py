@@ -141,14 +141,13 @@ def record_elsewhere(code: str) -> Any:
         toolkit.get_action("hokkaido_municipality_set_elsewhere")(
             _context(), {k: v for k, v in values.items() if v or k in ("id", "url")})
     except toolkit.NotAuthorized:
-        return toolkit.abort(403, "この市町村の組織のメンバーだけが記録できます / only members of the "
-                                  "municipality's organization may record this")
+        return toolkit.abort(403, toolkit._("Only members of the municipality's organization may record this"))
     except toolkit.ObjectNotFound as exc:
         return toolkit.abort(404, str(exc))
     except toolkit.ValidationError as exc:
         return read(code, errors=exc.error_dict, values=values)
-    toolkit.h.flash_success("他サイトでの公開を記録しました / recorded" if values["url"]
-                            else "他サイトでの公開の記録を消しました / record cleared")
+    toolkit.h.flash_success(toolkit._("Publication elsewhere recorded") if values["url"]
+                            else toolkit._("Record of publication elsewhere cleared"))
     return toolkit.redirect_to("hokkaido_municipalities.read", code=code)
 
 
@@ -159,7 +158,7 @@ def login_instead_of_forbidden(response: Response) -> Response:
     request = toolkit.request
     if (response.status_code == 403 and request.method == "GET" and not request.path.startswith("/api/")
             and not toolkit.current_user.is_authenticated):
-        toolkit.h.flash_notice("ログインしてください / please log in")
+        toolkit.h.flash_notice(toolkit._("Please log in"))
         target = request.full_path if request.query_string else request.path
         return redirect(toolkit.url_for("user.login", next=target))
     return response

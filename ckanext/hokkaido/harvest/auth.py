@@ -33,6 +33,5 @@ def harvest_object_show(next_auth, context: Context, data_dict: DataDict) -> dic
         source_id = None
     if not (errors.may_read_detail(context, source_id or "")
             or (package is not None and errors.is_member(context, package.owner_org))):
-        return {"success": False, "msg": "収集記録は収集元の組織のメンバーだけが見られます / harvest records "
-                                          "are for members of the source's organization"}
+        return {"success": False, "msg": toolkit._("Harvest records are for members of the source's organization")}
     return next_auth(context, data_dict)

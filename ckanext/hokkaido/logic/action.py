@@ -70,8 +70,7 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     data = _validate(data_dict, schema.municipality_show(), context)
     code = data["id"]
     if registry.get(code) is None and code != registry.PREFECTURE_CODE:
-        raise toolkit.ObjectNotFound(
-            f"{code} は北海道の市町村ではありません / not a Hokkaido municipality")
+        raise toolkit.ObjectNotFound(toolkit._("{code} is not a Hokkaido municipality").format(code=code))
     row = next(r for r in tracker.cached_statuses() if r["code"] == code)
     sources = tracker.harvest_sources().get(code, [])
     for source in sources:

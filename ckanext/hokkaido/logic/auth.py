@@ -41,5 +41,4 @@ def hokkaido_municipality_set_elsewhere(context, data_dict):
             "editor", "admin"):
         return {"success": True}
     return {"success": False,
-            "msg": "この市町村の組織の編集者のみ設定できます / only editors of "
-                   "the municipality's organization may set this"}
+            "msg": toolkit._("Only editors of the municipality's organization may set this")}

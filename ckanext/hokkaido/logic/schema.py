@@ -7,13 +7,12 @@ from ckanext.hokkaido import tracker
 
 
 def _status_choice(value):
-    from ckan.plugins.toolkit import Invalid
+    from ckan.plugins.toolkit import Invalid, _
     if value and value not in tracker.STATUSES:
         english = {en: ja for ja, (en, _) in tracker.STATUSES.items()}
         if value in english:
             return english[value]
-        raise Invalid("status は %s のいずれか / status must be one of %s"
-                      % ("、".join(tracker.STATUSES), ", ".join(tracker.STATUSES)))
+        raise Invalid(_("status must be one of {statuses}").format(statuses=", ".join(tracker.STATUSES)))
     return value
 
 

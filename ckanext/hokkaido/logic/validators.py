@@ -1,7 +1,8 @@
 """Validators used by the Hokkaido dataset schema.
 
-Messages are in Japanese first, then English, because data stewards read
-them in the Japanese UI and developers read them through the API.
+Messages are English message ids translated through the portal's catalogue
+(``i18n/ja``), as CKAN's own validators are: Japanese on the Japanese UI
+and in API answers (the portal's default locale), English under ``/en/``.
 """
 from __future__ import annotations
 
@@ -47,8 +48,7 @@ def hokkaido_agency_code(value: Any) -> Any:
         return value
     value = str(value).strip()
     if not re.fullmatch(r"\d{6}", value):
-        raise Invalid("執行機関コードは6桁の数字です / "
-                      "agency code must be 6 digits: %r" % value)
+        raise Invalid(toolkit._("The agency code must be 6 digits: %r") % value)
     return value
 
 
@@ -58,9 +58,7 @@ def hokkaido_municipality_code(value: Any) -> Any:
         return value
     value = str(value).strip()
     if not registry.is_valid_code(value):
-        raise Invalid("全国地方公共団体コードが正しくありません（6桁・検査数字） / "
-                      "invalid local government code (6 digits with check "
-                      "digit): %r" % value)
+        raise Invalid(toolkit._("Invalid local government code (6 digits with a check digit): %r") % value)
     return value
 
 
@@ -70,8 +68,7 @@ def hokkaido_record_count_band(value: Any) -> Any:
         return value
     value = str(value).strip().replace("－", "-").replace("〜", "-").replace("～", "-")
     if not BAND_PATTERN.match(value):
-        raise Invalid("件数区分は「1-100」のような範囲で入力してください / "
-                      "record-count band must look like 1-100: %r" % value)
+        raise Invalid(toolkit._("A record-count band looks like 1-100: %r") % value)
     return value
 
 
@@ -81,8 +78,7 @@ def hokkaido_http_url(value: Any) -> Any:
         return value
     value = str(value).strip()
     if not is_link(value):
-        raise Invalid("URLは http(s):// または ftp:// で始まる必要があります / "
-                      "URL must start with http(s):// or ftp://: %r" % value)
+        raise Invalid(toolkit._("A URL must start with http(s):// or ftp://: %r") % value)
     return value
 
 
@@ -96,9 +92,8 @@ def hokkaido_source_modified(value: Any) -> Any:
         return text
     parsed = parse_date(text)
     if parsed is None:
-        raise Invalid("日付は 2024-04-01、2024/4/1、令和6年4月1日 などの形で入力してください / "
-                      "give a date such as 2024-04-01, or an ISO 8601 repeating interval "
-                      "such as R/P1D: %r" % text[:100])
+        raise Invalid(toolkit._("Give a date such as 2024-04-01, 2024/4/1 or 令和6年4月1日, or an ISO 8601 "
+                                "repeating interval such as R/P1D: %r") % text[:100])
     return parsed
 
 
@@ -123,8 +118,7 @@ def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> 
     if _missing(value) or not str(value).strip():
         if url_type == "datastore":
             return
-        errors[key].append("データのURLを入力するか、ファイルをアップロードしてください / "
-                           "give the data's URL or upload a file")
+        errors[key].append(toolkit._("Give the data's URL or upload a file"))
         raise toolkit.StopOnError
     value = data[key] = str(value).strip()
     if url_type == "upload":
@@ -133,14 +127,11 @@ def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> 
         name = value.rsplit("/", 1)[-1]
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if "*" not in allowed and extension not in allowed:
-            errors[key].append(
-                "この種類のファイルはアップロードできません（使える拡張子: %s） / files of this type cannot be "
-                "uploaded (allowed extensions: %s): %s" % (" ".join(sorted(allowed)), " ".join(sorted(allowed)),
-                                                          name[:100]))
+            errors[key].append(toolkit._("Files of this type cannot be uploaded (allowed extensions: {allowed}): "
+                                         "{name}").format(allowed=" ".join(sorted(allowed)), name=name[:100]))
         return
     if not is_link(value):
-        errors[key].append("URLは http(s):// または ftp:// で始まる必要があります / "
-                           "URL must start with http(s):// or ftp://: %r" % value[:200])
+        errors[key].append(toolkit._("A URL must start with http(s):// or ftp://: %r") % value[:200])
 
 
 def _organization_code(owner_org: Any) -> Optional[str]:
@@ -257,7 +248,5 @@ def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,
         q = q.filter(model.Package.id != package_id)
     other = q.first()
     if other:
-        errors[key].append(
-            "執行機関 %s・整理番号 %s は既にデータセット %s で使われています / "
-            "agency %s serial %s is already used by dataset %s"
-            % (agency, serial, other.name, agency, serial, other.name))
+        errors[key].append(toolkit._("Agency {agency} serial {serial} is already used by dataset {dataset}").format(
+            agency=agency, serial=serial, dataset=other.name))
