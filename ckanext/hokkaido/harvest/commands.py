@@ -76,6 +76,7 @@ def harvest(ctx: click.Context, all_sources: bool, municipality: Optional[str], 
     """
     from ckan.lib.mailer import MailerException
 
+    from ckanext.hokkaido import tracker
     from ckanext.hokkaido.harvest import nightly
 
     app = ctx.meta["flask_app"]
@@ -84,7 +85,8 @@ def harvest(ctx: click.Context, all_sources: bool, municipality: Optional[str], 
         with app.test_request_context():
             try:
                 report = nightly.run(app, all_sources=all_sources, municipality=municipality,
-                                     source=source, force=force, max_workers=workers, progress=progress)
+                                     source=source, force=force, max_workers=workers, progress=progress,
+                                     snapshot=tracker.take_day_snapshot)
             except nightly.UsageError as exc:
                 toolkit.error_shout(str(exc))
                 sys.exit(nightly.EXIT_USAGE)

@@ -9,7 +9,7 @@ from ckanext.hokkaido import tracker
 def _status_choice(value):
     from ckan.plugins.toolkit import Invalid, _
     if value and value not in tracker.STATUSES:
-        english = {en: ja for ja, (en, _) in tracker.STATUSES.items()}
+        english = {known.en: ja for ja, known in tracker.STATUSES.items()}
         if value in english:
             return english[value]
         raise Invalid(_("status must be one of {statuses}").format(statuses=", ".join(tracker.STATUSES)))

@@ -18,7 +18,8 @@ from ckanext.hokkaido.tracker.rules import (ELSEWHERE, ELSEWHERE_KEYS, HARVEST_E
                                             RATE_DEFINITION, STALE, STATUS_LABELS, STATUSES, UNKNOWN,
                                             decide_status,
                                             elsewhere_is_current, months_before, source_warnings)
-from ckanext.hokkaido.tracker.snapshots import (history, previous_snapshot_date, snapshot_statuses,
+from ckanext.hokkaido.tracker.snapshots import (DaySnapshot, history, previous_snapshot_date, snapshot_statuses,
+                                                take_day_snapshot,
                                                 take_snapshot)
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ELSEWHERE_KEYS", "cached_statuses", "dataset_stats", "decide_status", "elsewhere_is_current",
     "elsewhere_records", "harvest_errors", "harvest_sources", "history", "invalidate",
     "months_before", "municipality_statuses", "previous_snapshot_date", "snapshot_statuses",
+    "DaySnapshot", "take_day_snapshot",
     "source_warnings", "stale_months", "summarize", "take_snapshot",
 ]
 

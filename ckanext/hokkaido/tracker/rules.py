@@ -39,12 +39,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from harvesters.municipalities import PREFECTURE_CODE, Municipality
 
 __all__ = [
-    "PUBLISHING", "STALE", "HARVEST_ERROR", "ELSEWHERE", "UNKNOWN", "STATUSES",
+    "PUBLISHING", "STALE", "HARVEST_ERROR", "ELSEWHERE", "UNKNOWN", "Status", "STATUSES",
     "RATE_DEFINITION", "STATUS_LABELS", "ELSEWHERE_KEYS", "decide_status", "elsewhere_is_current",
     "months_before", "rate_point", "source_warnings", "status_row", "summarize",
 ]
@@ -55,24 +55,33 @@ HARVEST_ERROR = "取得エラー"
 ELSEWHERE = "他サイトで公開"
 UNKNOWN = "未確認"
 
-#: status → (English label, counts towards 実施率)
-STATUSES: "OrderedDict[str, tuple[str, bool]]" = OrderedDict([
-    (PUBLISHING, ("publishing", True)),
-    (STALE, ("stale", True)),
-    (ELSEWHERE, ("publishes elsewhere", True)),
-    (HARVEST_ERROR, ("harvest error", False)),
-    (UNKNOWN, ("unknown", False)),
+class Status(NamedTuple):
+    """What the tracker says of one status.
+
+    :ivar en: its name in the API (``status_en``) and in the run summary.
+    :ivar counts: whether it counts towards 実施率.
+    :ivar label: its label on the pages: an English message id, translated
+        by the portal's catalogue (``i18n/ja``) back to the status's own
+        words ("Not confirmed" for 未確認: CKAN's catalogue already
+        translates "Unknown" as 不明).
+    """
+
+    en: str
+    counts: bool
+    label: str
+
+
+#: status → :class:`Status`, in the order the pages list them
+STATUSES: "OrderedDict[str, Status]" = OrderedDict([
+    (PUBLISHING, Status("publishing", True, "Publishing")),
+    (STALE, Status("stale", True, "Stale")),
+    (ELSEWHERE, Status("publishes elsewhere", True, "Publishes elsewhere")),
+    (HARVEST_ERROR, Status("harvest error", False, "Harvest error")),
+    (UNKNOWN, Status("unknown", False, "Not confirmed")),
 ])
 
-#: status → its label on the pages: an English message id, translated by
-#: the portal's catalogue (``i18n/ja``) back to the status's own words
-STATUS_LABELS = {
-    PUBLISHING: "Publishing",
-    STALE: "Stale",
-    ELSEWHERE: "Publishes elsewhere",
-    HARVEST_ERROR: "Harvest error",
-    UNKNOWN: "Not confirmed",
-}
+#: status → its label on the pages (:attr:`Status.label`)
+STATUS_LABELS = {status: known.label for status, known in STATUSES.items()}
 
 RATE_DEFINITION = {
     "ja": "実施率 = (公開中 + 更新停滞 + 他サイトで公開) ÷ 179市町村。"
@@ -144,7 +153,7 @@ def status_row(m: Municipality, stats: dict, sources: dict, elsewhere: dict,
         "type": m.type, "subprefecture": m.subprefecture,
         "homepage_url": m.homepage_url, "lat": m.lat, "lng": m.lng,
         "is_prefecture": m.code == PREFECTURE_CODE,
-        "status": status, "status_en": STATUSES[status][0],
+        "status": status, "status_en": STATUSES[status].en,
         "dataset_count": s.get("dataset_count", 0),
         "resource_count": s.get("resource_count", 0),
         "newest_modified": newest.isoformat() if newest else None,
@@ -164,7 +173,7 @@ def summarize(rows: Iterable[dict[str, Any]], months: int) -> dict[str, Any]:
 
     def block(subset: list[dict[str, Any]]) -> dict[str, Any]:
         counts = Counter(r["status"] for r in subset)
-        publishing = sum(counts[s] for s, (_, counts_) in STATUSES.items() if counts_)
+        publishing = sum(counts[s] for s, known in STATUSES.items() if known.counts)
         total = len(subset)
         return {
             "municipalities": total,
@@ -182,8 +191,8 @@ def summarize(rows: Iterable[dict[str, Any]], months: int) -> dict[str, Any]:
     summary["by_subprefecture"] = [dict(block(v), subprefecture=k)
                                    for k, v in by_sub.items()]
     summary["definition"] = RATE_DEFINITION
-    summary["statuses"] = [{"status": s, "en": en, "counts_as_publishing": c}
-                           for s, (en, c) in STATUSES.items()]
+    summary["statuses"] = [{"status": s, "en": known.en, "counts_as_publishing": known.counts}
+                           for s, known in STATUSES.items()]
     summary["stale_months"] = months
     return summary
 
@@ -191,7 +200,7 @@ def summarize(rows: Iterable[dict[str, Any]], months: int) -> dict[str, Any]:
 def rate_point(day: dt.date, counts: "Counter[str]") -> dict[str, Any]:
     """One point of the rate over time: a snapshot day's count per status."""
     total = sum(counts.values())
-    publishing = sum(counts[s] for s, (_, c) in STATUSES.items() if c)
+    publishing = sum(counts[s] for s, known in STATUSES.items() if known.counts)
     return {"date": day.isoformat(),
             "by_status": {s: counts.get(s, 0) for s in STATUSES},
             "publishing": publishing,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -13,9 +14,42 @@ import sqlalchemy as sa
 from ckan import model
 
 from ckanext.hokkaido.tracker.cache import municipality_statuses
-from ckanext.hokkaido.tracker.rules import rate_point
+from ckanext.hokkaido.tracker.rules import STATUSES, rate_point
 
-__all__ = ["history", "previous_snapshot_date", "snapshot_statuses", "take_snapshot"]
+__all__ = ["DaySnapshot", "history", "previous_snapshot_date", "snapshot_statuses", "take_day_snapshot",
+           "take_snapshot"]
+
+
+@dataclass(frozen=True)
+class DaySnapshot:
+    """The day's snapshot as taken: its rows and what changed since the
+    previous one (``(code, status before or None, status now)``; no change
+    is listed on the first snapshot ever)."""
+
+    day: dt.date
+    rows: int
+    previous: Optional[dt.date]
+    changes: list[tuple[str, Optional[str], str]]
+
+    @staticmethod
+    def describe(status: Optional[str]) -> str:
+        """A status for a reader of either language: 「公開中 (publishing)」."""
+        if status is None:
+            return "(none)"
+        known = STATUSES.get(status)
+        return f"{status} ({known.en})" if known else status
+
+
+def take_day_snapshot(day: Optional[dt.date] = None) -> DaySnapshot:
+    """Take the day's snapshot (:func:`take_snapshot`) and say what changed;
+    the nightly command hands this to the run, which reports it."""
+    day = day or dt.date.today()
+    previous = previous_snapshot_date(day)
+    before = snapshot_statuses(previous) if previous else {}
+    rows = take_snapshot(day)
+    changes = [(code, before.get(code), status) for code, status in sorted(snapshot_statuses(day).items())
+               if previous is not None and before.get(code) != status]
+    return DaySnapshot(day, rows, previous, changes)
 
 
 def take_snapshot(day: Optional[dt.date] = None) -> int:

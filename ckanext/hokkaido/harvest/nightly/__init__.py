@@ -32,7 +32,9 @@ report and its mail) and :mod:`.runner` (one night). One run
    job gets the gather error "time limit", nothing is withdrawn, and the
    run carries on.
 5. finishes every job it started, whatever happened, takes the day's
-   publishing snapshot (:func:`ckanext.hokkaido.tracker.take_snapshot`)
+   publishing snapshot the command hands it
+   (:func:`ckanext.hokkaido.tracker.take_day_snapshot`: the run itself
+   never imports the tracker, which reads the harvest)
    and returns a :class:`RunReport` whose :meth:`RunReport.text` is the
    plain-text summary to mail to administrators.
 

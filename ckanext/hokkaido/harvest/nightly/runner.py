@@ -1,16 +1,18 @@
 """One night: choose the sources, run their jobs, take the day's snapshot
-through the tracker and report (the module docs of the package)."""
+the caller hands in (the command passes the tracker's) and report (the
+module docs of the package). Nothing here imports the tracker: it reads the
+harvest, not the other way round."""
 from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ckan import model
 from ckan.model.system_info import set_system_info
 from ckanext.harvest.model import HarvestJob
 
-from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import activity, errors, indexing
 from ckanext.hokkaido.harvest.nightly.jobs import (
     _create_jobs,
@@ -36,27 +38,29 @@ from ckanext.hokkaido.harvest.nightly.summary import (
 from ckanext.hokkaido.harvest.report import COUNTERS
 
 
-def _take_snapshot(report: RunReport) -> None:
-    """The day's snapshot, taken and read through the tracker (the one
-    writer of its table), and what changed since the previous one."""
-    today = dt.date.today()
-    previous = tracker.previous_snapshot_date(today)
-    before = tracker.snapshot_statuses(previous) if previous else {}
-    report.snapshot_count = tracker.take_snapshot(today)
-    report.snapshot_date = today
-    report.previous_snapshot = previous
-    after = tracker.snapshot_statuses(today)
-    report.changes = [StatusChange(code, registry.name_of(code) or code, before.get(code), status)
-                      for code, status in sorted(after.items())
-                      if previous is not None and before.get(code) != status]
+def _record_snapshot(report: RunReport, snapshot: Callable[[], Any]) -> None:
+    """Take the day's snapshot and put what it says in the report.
+
+    :param snapshot: returns an object with ``day``, ``rows``, ``previous``,
+        ``changes`` as ``(code, before, after)`` and ``describe(status)``
+        (:func:`ckanext.hokkaido.tracker.take_day_snapshot`).
+    """
+    taken = snapshot()
+    report.snapshot_date, report.snapshot_count, report.previous_snapshot = taken.day, taken.rows, taken.previous
+    report.changes = [StatusChange(code, registry.name_of(code) or code, taken.describe(before),
+                                   taken.describe(after)) for code, before, after in taken.changes]
 
 
 def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = None,
         source: Optional[str] = None, force: bool = False, max_workers: Optional[int] = None,
-        time_limit: Optional[float] = None, progress: Optional[Progress] = None) -> RunReport:
+        time_limit: Optional[float] = None, progress: Optional[Progress] = None,
+        snapshot: Optional[Callable[[], Any]] = None) -> RunReport:
     """Run the selected sources (see the module docs) and take the snapshot.
 
     :param app: the Flask app; each worker thread runs in its request context.
+    :param snapshot: takes the day's snapshot once the jobs are done, still
+        under the run's lock (the command passes the tracker's
+        :func:`~ckanext.hokkaido.tracker.take_day_snapshot`); none if not given.
     :raises UsageError: before anything is locked or written.
     :raises LockHeld: when another run holds the lock (nothing written).
     """
@@ -75,7 +79,8 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
                               time_limit, max_workers, progress)
         except indexing.IndexingFailed as exc:
             report.index_error = str(exc)
-        _take_snapshot(report)
+        if snapshot is not None:
+            _record_snapshot(report, snapshot)
         errors.prune()  # details of errors that went with a cleared source or job
         report.finished = _utcnow()
     return report

@@ -14,7 +14,6 @@ from ckan import model
 from ckan.plugins import toolkit
 from ckanext.harvest.model import HarvestJob, HarvestSource
 
-from ckanext.hokkaido import tracker
 from ckanext.hokkaido.harvest.nightly.schedule import (
     EXIT_FAILED,
     EXIT_OK,
@@ -49,9 +48,12 @@ class SourceResult:
 
 @dataclasses.dataclass
 class StatusChange:
+    """A municipality whose status changed, the statuses as the summary
+    prints them (「公開中 (publishing)」, ``(none)`` before the first)."""
+
     code: str
     name: str
-    before: Optional[str]
+    before: str
     after: str
 
 
@@ -124,7 +126,7 @@ class RunReport:
         since = self.previous_snapshot.isoformat() if self.previous_snapshot else "none"
         lines += ["", f"状態が変わった市町村 / municipalities whose status changed "
                       f"(since snapshot {since}): {len(self.changes)}"]
-        lines += [f"  {c.code} {c.name}: {_status(c.before)} -> {_status(c.after)}" for c in self.changes] \
+        lines += [f"  {c.code} {c.name}: {c.before} -> {c.after}" for c in self.changes] \
             or ["  (none)"]
         if self.snapshot_date:
             lines += ["", f"snapshot {self.snapshot_date.isoformat()}: {self.snapshot_count} municipalities"]
@@ -138,13 +140,6 @@ class RunReport:
 def _one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
-
-
-def _status(status: Optional[str]) -> str:
-    if status is None:
-        return "(none)"
-    english = tracker.STATUSES.get(status, (status,))[0]
-    return f"{status} ({english})"
 
 
 def _label(source: HarvestSource) -> str:
