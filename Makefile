@@ -1,12 +1,13 @@
 # ckanext-hokkaido: the two commands of README.md and their helpers.
-#   make demo   set up, start the services and serve the portal on :5000
+#   make demo   set up, start the services and serve the portal on :5000 (gunicorn)
+#   make dev    the same with CKAN's development server
 #   make test   set up, start the services and run the test suite
 SHELL := /bin/bash
 VENV  := .venv
 CKAN  := $(VENV)/bin/ckan
 PYTEST_ARGS ?=
 
-.PHONY: setup services demo test stop status clean
+.PHONY: setup services demo dev test stop status clean
 
 setup:
 	@scripts/setup.sh
@@ -16,6 +17,9 @@ services: setup
 
 demo: services
 	@scripts/demo.sh
+
+dev: services
+	@SERVER=dev scripts/demo.sh
 
 test: services
 	@scripts/test.sh $(PYTEST_ARGS)

@@ -18,6 +18,7 @@ PG_PASSWORD="${PG_PASSWORD:-ckan_default}"
 PG_DB="${PG_DB:-ckan_default}"
 PG_TEST_DB="${PG_TEST_DB:-ckan_test}"
 PG_SOURCE_DB="${PG_SOURCE_DB:-ckan_source_test}"   # the second CKAN the harvest tests read
+PG_RESTORE_DB="${PG_RESTORE_DB:-ckan_restore_test}" # the empty stack the backup test restores into
 REDIS_PORT="${REDIS_PORT:-6379}"
 SOLR_PORT="${SOLR_PORT:-8983}"
 SOLR_HOME="$VAR/solr"
@@ -47,4 +48,36 @@ pid_alive() {
     warn "removing stale pid file $file (process ${pid:-?} is gone)"
     rm -f "$file"
     return 1
+}
+
+# portal_settings INI DB_URL SOLR_URL REDIS_URL SITE_URL STORAGE_PATH:
+# the portal's settings, the same for the demo (setup.sh) and a production
+# host (production-ini.sh); everything else in INI is left as it is.
+portal_settings() {
+    local ini="$1" db="$2" solr="$3" redis="$4" site="$5" storage="$6"
+    local redis_host redis_port
+    redis_host="$(printf '%s' "$redis" | sed -E 's#^redis://([^:/]+).*#\1#')"
+    redis_port="$(printf '%s' "$redis" | sed -E 's#^redis://[^:/]+:([0-9]+).*#\1#; t; s#.*#6379#')"
+    "$VENV/bin/ckan" config-tool "$ini" \
+        "sqlalchemy.url = $db" \
+        "solr_url = $solr" \
+        "ckan.redis.url = $redis" \
+        "ckan.site_url = $site" \
+        "ckan.site_title = 北海道オープンデータポータル" \
+        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester" \
+        "scheming.dataset_schemas = ckanext.hokkaido:schemas/hokkaido_dataset.yaml" \
+        "scheming.dataset_fallback = false" \
+        "ckan.locale_default = ja" \
+        "ckan.locale_order = ja en" \
+        "ckan.locales_offered = ja en" \
+        "ckan.display_timezone = Asia/Tokyo" \
+        "ckan.storage_path = $storage" \
+        "ckan.uploads_enabled = true" \
+        "ckan.max_resource_size = 100" \
+        "ckan.dataset.create_on_ui_requires_resources = true" \
+        "ckan.csrf_protection.ignore_extensions = false" \
+        "ckan.gravatar_default = disabled" \
+        "ckan.harvest.mq.type = redis" \
+        "ckan.harvest.mq.hostname = $redis_host" \
+        "ckan.harvest.mq.port = $redis_port" >/dev/null
 }

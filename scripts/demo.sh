@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Initialise the portal database and serve CKAN on 127.0.0.1:5000 in Japanese.
-# Ctrl-C stops CKAN; `make stop` stops PostgreSQL, Redis and Solr.
+# Initialise the portal database and serve CKAN on 127.0.0.1:5000 in Japanese,
+# through gunicorn as a production host does (deploy/gunicorn.conf.py: 2 x
+# cores + 1 workers, static files from WhiteNoise), with CKAN's background
+# jobs worker beside it. SERVER=dev (`make dev`) serves with CKAN's
+# development server instead. Ctrl-C stops CKAN and the worker; `make stop`
+# stops PostgreSQL, Redis and Solr.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 CKAN=("$VENV/bin/ckan" -c "$ROOT/ckan.ini")
@@ -35,5 +39,20 @@ fi
 if port_in_use "$CKAN_PORT"; then
     die "port $CKAN_PORT is already taken (an earlier 'make demo' still running?). Stop it, or set CKAN_PORT."
 fi
-say "ckan: serving http://127.0.0.1:$CKAN_PORT  (sysadmin login: $SYSADMIN / $SYSADMIN_PASSWORD; Ctrl-C to stop CKAN, 'make stop' for the services)"
-exec "${CKAN[@]}" run --host 127.0.0.1 --port "$CKAN_PORT" --disable-reloader
+
+# CKAN's background jobs (RQ on Redis), stopped with the server
+say "ckan: background jobs worker (log: $RUN/jobs-worker.log)"
+"${CKAN[@]}" jobs worker >"$RUN/jobs-worker.log" 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT
+
+LOGIN="sysadmin login: $SYSADMIN / $SYSADMIN_PASSWORD; Ctrl-C to stop CKAN, 'make stop' for the services"
+if [ "${SERVER:-gunicorn}" = dev ]; then
+    say "ckan: serving http://127.0.0.1:$CKAN_PORT with CKAN's development server ($LOGIN)"
+    "${CKAN[@]}" run --host 127.0.0.1 --port "$CKAN_PORT" --disable-reloader
+else
+    "${CKAN[@]}" asset build >/dev/null 2>&1 || warn "ckan asset build failed; CKAN builds the bundles on first use"
+    say "ckan: serving http://127.0.0.1:$CKAN_PORT with gunicorn ($LOGIN)"
+    CKAN_INI="$ROOT/ckan.ini" HOKKAIDO_BIND="127.0.0.1:$CKAN_PORT" \
+        "$VENV/bin/gunicorn" --config "$ROOT/deploy/gunicorn.conf.py" --pythonpath "$ROOT/deploy" wsgi:application
+fi

@@ -96,28 +96,11 @@ ckan_ini() {
         say "ckan: generating $ini"
         "$VENV/bin/ckan" generate config "$ini" >/dev/null
     fi
-    "$VENV/bin/ckan" config-tool "$ini" \
-        "sqlalchemy.url = postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB" \
-        "solr_url = http://127.0.0.1:$SOLR_PORT/solr/ckan" \
-        "ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/0" \
-        "ckan.site_url = http://127.0.0.1:$CKAN_PORT" \
-        "ckan.site_title = 北海道オープンデータポータル" \
-        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester" \
-        "scheming.dataset_schemas = ckanext.hokkaido:schemas/hokkaido_dataset.yaml" \
-        "scheming.dataset_fallback = false" \
-        "ckan.locale_default = ja" \
-        "ckan.locale_order = ja en" \
-        "ckan.locales_offered = ja en" \
-        "ckan.display_timezone = Asia/Tokyo" \
-        "ckan.storage_path = $VAR/storage" \
-        "ckan.uploads_enabled = true" \
-        "ckan.max_resource_size = 100" \
-        "ckan.dataset.create_on_ui_requires_resources = true" \
-        "ckan.csrf_protection.ignore_extensions = false" \
-        "ckan.gravatar_default = disabled" \
-        "ckan.harvest.mq.type = redis" \
-        "ckan.harvest.mq.hostname = 127.0.0.1" \
-        "ckan.harvest.mq.port = $REDIS_PORT" >/dev/null
+    portal_settings "$ini" \
+        "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB" \
+        "http://127.0.0.1:$SOLR_PORT/solr/ckan" \
+        "redis://127.0.0.1:$REDIS_PORT/0" \
+        "http://127.0.0.1:$CKAN_PORT" "$VAR/storage"
     # INFO, not DEBUG: a thousand debug lines would bury the commands' progress lines
     "$VENV/bin/ckan" config-tool "$ini" -s logger_ckanext -e "level=INFO" >/dev/null
     mkdir -p "$VAR/storage"

@@ -19,6 +19,12 @@ permission labels, committed with the action or deferred with it as the
 plugin does. Anything else (a dataset deleted or not active, another package
 type such as a harvest source, an unknown user) goes to the plugin's own
 receiver, as do all other actions.
+
+On CKAN 2.12 and later (:data:`~ckanext.hokkaido.harvest.indexing.INDEXES_IN_ACTIONS`)
+nothing is replaced: the actions there read each dataset once for both show
+schemas themselves, the plugin answers ``package_update`` with another
+receiver (``package_updated``), and the block leaves the plugin's receivers
+as they are.
 """
 from __future__ import annotations
 
@@ -43,7 +49,7 @@ SENDERS = ("package_create", "package_update")
 def shared_with_index() -> Iterator[None]:
     """Make dataset activities from the index's read until the block ends
     (nothing changes when the activity plugin is not loaded)."""
-    if not plugins.plugin_loaded(ACTIVITY_PLUGIN):
+    if not plugins.plugin_loaded(ACTIVITY_PLUGIN) or indexing.INDEXES_IN_ACTIONS:
         yield
         return
     from ckanext.activity import subscriptions

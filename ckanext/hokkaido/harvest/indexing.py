@@ -37,6 +37,21 @@ the datasets of every job it finishes as interrupted (:func:`mark`).
 
 The queue mode of ckanext-harvest and every other code path keep CKAN's
 synchronous indexing: :func:`deferred` is the only switch.
+
+**CKAN 2.11 and 2.12** index differently, and :func:`deferred` switches
+the way each does it (``tests/test_ckan_internals.py`` names both):
+
+* 2.11 indexes from its ``synchronous_search`` plugin at each commit, and its
+  indexer validates each dataset itself: the plugin is unloaded for the
+  block, and the flush hands CKAN's indexer a dataset read and, for a kept
+  read, the validation the activity made;
+* 2.12 indexes inside the actions (``ckan.logic.index_insert_package_dicts``,
+  ``index_update_package_dicts``, ``index_update_package``,
+  ``index_remove_package``), from both show-schema reads the action made:
+  those four answer nothing for the block (the observer still notes each
+  dataset written), and the flush makes both reads per dataset with CKAN's
+  own ``package_show_default_and_custom_schemas`` and hands them to the
+  indexer as the actions do.
 """
 from __future__ import annotations
 
@@ -47,7 +62,7 @@ from typing import Any, Iterable, Iterator
 
 import pysolr
 
-from ckan import model, plugins
+from ckan import logic, model, plugins
 from ckan.lib import plugins as lib_plugins
 from ckan.lib.search import SearchIndexError, index_for
 from ckan.lib.search import index as search_index
@@ -59,6 +74,12 @@ __all__ = ["deferred", "flush", "keep", "mark", "note", "release", "is_deferred"
 log = logging.getLogger(__name__)
 
 SYNCHRONOUS_PLUGIN = "synchronous_search"
+
+#: CKAN 2.12's indexing inside the actions: what :func:`deferred` silences
+ACTION_INDEXERS = ("index_insert_package_dicts", "index_update_package_dicts", "index_update_package",
+                   "index_remove_package")
+#: True on CKAN 2.12 and later (indexing in the actions), False on 2.11
+INDEXES_IN_ACTIONS = all(hasattr(logic, name) for name in ACTION_INDEXERS)
 
 _lock = threading.Lock()
 _pending: set[str] = set()  # committed: to index at the next flush
@@ -90,6 +111,7 @@ class _Documents:
 SEND_BATCH = 100  # documents per request to Solr
 _local = threading.local()  # the flushing thread's documents and kept validation
 _indexer_names: tuple[Any, Any] | None = None  # CKAN's, while replaced
+_action_indexers: dict[str, Any] = {}  # CKAN 2.12's, while silenced
 
 
 def _connection(decode_dates: bool = True) -> Any:
@@ -113,6 +135,29 @@ class _IndexerPlugins:
         if action == "package_show" and made is not None and made[0] is data_dict:
             return made[1], {}
         return lib_plugins.plugin_validate(plugin, context, data_dict, schema, action)
+
+
+def _not_now(*args: Any, **kwargs: Any) -> None:
+    """One of CKAN 2.12's action indexers while indexing is deferred: the
+    dataset was noted by the observer and is indexed at the next flush."""
+
+
+def _document(package_id: str, kept: tuple[dict[str, Any], dict[str, Any] | None] | None,
+              modified: dict[str, str]) -> dict[str, Any]:
+    """What CKAN's indexer takes for one dataset on this CKAN version.
+
+    :raises toolkit.ObjectNotFound: when the dataset is gone.
+    """
+    context = {"ignore_auth": True, "validate": False, "use_cache": False}
+    if INDEXES_IN_ACTIONS:
+        default, custom = logic.package_show_default_and_custom_schemas(context, package_id)
+        _local.validated = None
+        return dict(default, with_custom_schema=custom)
+    dataset, validated = kept or (None, None)
+    if dataset is None or dataset.get("metadata_modified") != modified.get(package_id):
+        dataset, validated = toolkit.get_action("package_show")(dict(context), {"id": package_id}), None
+    _local.validated = (dataset, validated) if validated is not None else None
+    return dataset
 
 
 def _send(documents: list[dict[str, Any]], names: list[str]) -> None:
@@ -206,20 +251,16 @@ def flush() -> int:
         return 0
     modified = _modified(sorted(kept))
     index = index_for(model.Package)
-    context = {"ignore_auth": True, "validate": False, "use_cache": False}
     documents, names = _Documents(), []
     done = 0
     try:
         for package_id in ids:
-            dataset, validated = kept.get(package_id, (None, None))
             try:
-                if dataset is None or dataset.get("metadata_modified") != modified.get(package_id):
-                    dataset, validated = toolkit.get_action("package_show")(dict(context), {"id": package_id}), None
+                dataset = _document(package_id, kept.get(package_id), modified)
             except toolkit.ObjectNotFound:  # purged since: it must not stay findable
                 index.delete_package({"id": package_id})
             else:
                 _local.documents = documents
-                _local.validated = (dataset, validated) if validated is not None else None
                 try:
                     index.update_dict(dataset, defer_commit=True)
                 finally:
@@ -260,7 +301,11 @@ def deferred() -> Iterator[None]:
             _indexer_names = (search_index.make_connection, search_index.lib_plugins)
             search_index.make_connection = _connection
             search_index.lib_plugins = _IndexerPlugins()
-            if plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
+            if INDEXES_IN_ACTIONS:
+                for name in ACTION_INDEXERS:
+                    _action_indexers[name] = getattr(logic, name)
+                    setattr(logic, name, _not_now)
+            elif plugins.plugin_loaded(SYNCHRONOUS_PLUGIN):
                 plugins.unload(SYNCHRONOUS_PLUGIN)
                 unloaded = True
     try:
@@ -282,5 +327,8 @@ def deferred() -> Iterator[None]:
                 _kept.clear()
                 search_index.make_connection, search_index.lib_plugins = _indexer_names
                 _indexer_names = None
+                for name, function in _action_indexers.items():
+                    setattr(logic, name, function)
+                _action_indexers.clear()
             if unloaded:
                 plugins.load(SYNCHRONOUS_PLUGIN)

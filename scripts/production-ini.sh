@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Write the ini of a production host (README, "Production"):
+#
+#   scripts/production-ini.sh /etc/ckan/ckan.ini https://opendata.example.lg.jp
+#
+# The database, Solr and Redis addresses come from the environment
+# (CKAN_DB_URL, CKAN_SOLR_URL, CKAN_REDIS_URL; the demo's on this host
+# otherwise), files live under /var/lib/ckan, logs under /var/log/ckan.
+# A new file gets fresh secrets from `ckan generate config` (the session
+# and CSRF key, the API tokens' JWT secret); an existing file keeps its
+# secrets and has only the settings below rewritten, so the script can be
+# run again after an upgrade.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+INI="${1:?usage: $0 INI SITE_URL}"
+SITE="${2:?usage: $0 INI SITE_URL}"
+DATA="${CKAN_DATA_DIR:-/var/lib/ckan}"
+LOGS="${CKAN_LOG_DIR:-/var/log/ckan}"
+DB="${CKAN_DB_URL:-postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB}"
+SOLR="${CKAN_SOLR_URL:-http://127.0.0.1:$SOLR_PORT/solr/ckan}"
+REDIS="${CKAN_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+[ -x "$VENV/bin/ckan" ] || die "no CKAN in $VENV: run scripts/setup.sh first"
+
+if [ ! -f "$INI" ]; then
+    mkdir -p "$(dirname "$INI")"
+    (umask 077 && "$VENV/bin/ckan" generate config "$INI" >/dev/null)
+    say "generated $INI with new secrets (mode 600)"
+fi
+portal_settings "$INI" "$DB" "$SOLR" "$REDIS" "$SITE" "$DATA"
+"$VENV/bin/ckan" config-tool "$INI" \
+    "debug = false" \
+    "ckan.webassets.path = $DATA/webassets" \
+    "ckan.cache_expires = 300" \
+    "ckan.auth.create_user_via_web = true" \
+    "ckan.harvest.log_scope = 0" >/dev/null
+
+# Logs to files that logrotate rotates (deploy/logrotate/ckan): a
+# WatchedFileHandler reopens its file once it has been moved, so the web
+# workers, the jobs worker and the nightly harvest may share it.
+if ! grep -q '^\[handler_file\]' "$INI"; then
+    cat >> "$INI" <<INI
+
+[handler_file]
+class = logging.handlers.WatchedFileHandler
+args = ('$LOGS/ckan.log', 'a', 'utf-8')
+level = NOTSET
+formatter = generic
+INI
+fi
+"$VENV/bin/ckan" config-tool "$INI" -s handlers "keys = console, file" >/dev/null
+for logger in root ckan ckanext werkzeug; do
+    "$VENV/bin/ckan" config-tool "$INI" -s "logger_$logger" "handlers = file" >/dev/null
+done
+"$VENV/bin/ckan" config-tool "$INI" -s logger_ckanext "level = INFO" >/dev/null
+mkdir -p "$DATA" "$LOGS"
+say "$INI: production settings for $SITE (files in $DATA, logs in $LOGS)"

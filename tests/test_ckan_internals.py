@@ -1,0 +1,98 @@
+"""The CKAN and ckanext-harvest internals the nightly run relies on, named.
+
+The nightly run (``ckanext/hokkaido/harvest/``) steps around a few of CKAN's
+own paths to write thousands of datasets a night: it answers names of CKAN's
+search indexer itself while it indexes in batches (``harvest/indexing.py``),
+switches off CKAN's own indexing for the run (the ``synchronous_search``
+plugin on CKAN 2.11, the actions' index functions of ``ckan.logic`` on
+2.12), on 2.11 swaps the activity plugin's receiver of ``action_succeeded``
+for one that shares the index's read (``harvest/activity.py``), and calls
+ckanext-harvest's gather stage directly (``harvest/nightly/jobs.py``). None
+of this is CKAN's public API. Each test here names one internal and fails,
+with the CKAN version in the message, when a release moves or reshapes it:
+after upgrading CKAN, run this module first. Supported: CKAN 2.11 and 2.12
+(README, "CKAN versions").
+"""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import ckan
+from ckan import logic, plugins
+from ckan.lib import plugins as lib_plugins
+from ckan.lib.search import index as search_index
+from ckan.logic.action import create, update
+from ckan.plugins import toolkit
+from ckanext.harvest import queue
+
+from ckanext.hokkaido.harvest import activity, indexing
+
+VERSION = f"CKAN {ckan.__version__}"
+MAJOR_MINOR = tuple(int(p) for p in ckan.__version__.split(".")[:2])
+
+
+def source_of(function) -> str:
+    return inspect.getsource(function)
+
+
+def test_this_ckan_is_one_the_run_knows():
+    assert MAJOR_MINOR in ((2, 11), (2, 12)), f"{VERSION}: review this module's internals, then add it here"
+    assert indexing.INDEXES_IN_ACTIONS == (MAJOR_MINOR >= (2, 12)), \
+        f"{VERSION}: indexing inside the actions is {indexing.INDEXES_IN_ACTIONS}"
+
+
+def test_the_indexer_looks_up_its_connection_by_module_name():
+    # indexing.deferred() answers search_index.make_connection in the flushing thread:
+    # it must be a name the indexer looks up at call time.
+    index_package = source_of(search_index.PackageSearchIndex.index_package)
+    assert hasattr(search_index, "make_connection"), f"{VERSION}: ckan.lib.search.index.make_connection is gone"
+    assert "make_connection(" in index_package, \
+        f"{VERSION}: PackageSearchIndex.index_package no longer calls make_connection()"
+    assert search_index.lib_plugins is lib_plugins, f"{VERSION}: ckan.lib.search.index imports lib_plugins otherwise"
+    assert hasattr(lib_plugins.get_permission_labels(), "get_dataset_labels"), VERSION
+
+
+@pytest.mark.skipif(MAJOR_MINOR >= (2, 12), reason="CKAN 2.12 indexes in the actions")
+def test_ckan_2_11_indexes_from_the_synchronous_search_plugin_and_validates_in_the_indexer():
+    assert plugins.plugin_loaded(indexing.SYNCHRONOUS_PLUGIN), \
+        f"{VERSION}: CKAN's per-commit indexing is no longer the synchronous_search plugin"
+    assert "lib_plugins.plugin_validate(" in source_of(search_index.PackageSearchIndex.index_package), \
+        f"{VERSION}: the indexer no longer validates through lib_plugins.plugin_validate"
+    params = list(inspect.signature(lib_plugins.plugin_validate).parameters)
+    assert params == ["plugin", "context", "data_dict", "schema", "action"], f"{VERSION}: {params}"
+
+
+@pytest.mark.skipif(MAJOR_MINOR < (2, 12), reason="CKAN 2.11 indexes from a plugin")
+def test_ckan_2_12_indexes_in_the_actions_through_the_functions_the_run_silences():
+    for name in indexing.ACTION_INDEXERS:
+        assert callable(getattr(logic, name, None)), f"{VERSION}: ckan.logic.{name} is gone"
+    assert "logic.index_insert_package_dicts(" in source_of(create.package_create), VERSION
+    assert "logic.index_update_package_dicts(" in source_of(update.package_update), VERSION
+    assert "with_custom_schema" in source_of(search_index.PackageSearchIndex.index_package), VERSION
+    params = list(inspect.signature(logic.package_show_default_and_custom_schemas).parameters)
+    assert params == ["parent_context", "package_id"], f"{VERSION}: {params}"
+    assert not plugins.plugin_loaded(indexing.SYNCHRONOUS_PLUGIN), \
+        f"{VERSION}: synchronous_search is back; the run would index twice"
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_the_activity_plugin_receives_the_actions_the_run_takes_over():
+    from ckanext.activity import subscriptions
+
+    signal = toolkit.signals.action_succeeded
+    if MAJOR_MINOR >= (2, 12):  # nothing is taken over there: only check the run leaves it alone
+        assert subscriptions.package_changed in list(signal.receivers_for("package_create")), VERSION
+        return
+    for sender in activity.SENDERS:
+        assert subscriptions.package_changed in list(signal.receivers_for(sender)), \
+            f"{VERSION}: ckanext.activity no longer makes the {sender} activity in package_changed"
+    params = list(inspect.signature(subscriptions.package_changed).parameters)
+    assert params[0] == "sender", f"{VERSION}: package_changed({params})"
+
+
+def test_ckanext_harvest_gather_stage_is_what_the_run_calls():
+    params = list(inspect.signature(queue.gather_stage).parameters)
+    assert params == ["harvester", "job"], f"ckanext-harvest: gather_stage({params})"
+    assert hasattr(queue, "fetch_and_import_stages"), "ckanext-harvest: fetch_and_import_stages is gone"
