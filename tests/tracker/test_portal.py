@@ -382,3 +382,26 @@ class TestHistory:
     def test_bad_date_exits_2(self, cli):
         result = cli.invoke(ckan, ["hokkaido", "snapshot", "--date", "2024/01/01"])
         assert result.exit_code == 2
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "orgs")
+def test_without_redis_the_statuses_are_computed_not_cached(monkeypatch):
+    # Bad input: Redis stopped while the portal serves (a real client to a port
+    # nothing listens on): the tracker's cache is shared through a Redis counter.
+    import socket
+
+    import redis
+    import ckan.lib.redis
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = redis.Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=1)
+    assert by_code()[SAPPORO]["dataset_count"] == 0  # cached while Redis answered
+    monkeypatch.setattr(ckan.lib.redis, "connect_to_redis", lambda: dead)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        dead.ping()
+    tracker.invalidate()  # a "published elsewhere" record saved: nothing to tell, no error
+    dataset(SAPPORO, "AED設置箇所一覧")
+    assert by_code()[SAPPORO]["dataset_count"] == 1
+    assert call_action("hokkaido_municipality_show", id=SAPPORO)["dataset_count"] == 1

@@ -4,9 +4,11 @@ kept until something they depend on changes.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Optional
 
 import sqlalchemy as sa
+from redis.exceptions import RedisError
 
 from ckan import model
 from ckan.plugins import toolkit
@@ -17,6 +19,8 @@ from ckanext.hokkaido.tracker.queries import (dataset_stats, elsewhere_records, 
 from ckanext.hokkaido.tracker.rules import status_row
 
 __all__ = ["cached_statuses", "invalidate", "municipality_statuses", "stale_months"]
+
+log = logging.getLogger(__name__)
 
 
 def stale_months() -> int:
@@ -42,19 +46,40 @@ def municipality_statuses(today: Optional[dt.date] = None) -> list[dict[str, Any
 # metadata_modified or the count), a harvest job, a "publishes elsewhere"
 # record (bumps a Redis counter, shared by every web worker), the day, or
 # the stale-months setting. Each worker keeps the last result in memory.
+# Without Redis (stopped, restarting) nothing is cached and nothing fails:
+# every request computes the statuses, the pages and the API still answer.
 
 _GENERATION_KEY = "ckanext.hokkaido:tracker:generation"
 _cache: dict[str, Any] = {"key": None, "rows": None}
 
 
+class _Unavailable:
+    """The generation while Redis does not answer: equal to nothing, so no
+    cached result is used."""
+
+
+def _redis() -> Any:
+    from ckan.lib.redis import connect_to_redis
+    return connect_to_redis()
+
+
 def invalidate() -> None:
     """Make every worker recompute the statuses on its next request."""
-    from ckan.lib.redis import connect_to_redis
-    connect_to_redis().incr(_GENERATION_KEY)
+    try:
+        _redis().incr(_GENERATION_KEY)
+    except RedisError as exc:  # no worker caches while Redis is away (see _generation)
+        log.warning("tracker cache: Redis unavailable, not shared with other workers: %s", exc)
+
+
+def _generation() -> Any:
+    try:
+        return _redis().get(_GENERATION_KEY)
+    except RedisError as exc:
+        log.warning("tracker cache: Redis unavailable, computing without the cache: %s", exc)
+        return _Unavailable()
 
 
 def _fingerprint() -> tuple:
-    from ckan.lib.redis import connect_to_redis
     harvest = ("(SELECT max(coalesce(finished, created)) FROM harvest_job), "
                "(SELECT count(*) FROM harvest_job)"
                if harvest_tables_exist() else "NULL, NULL")
@@ -64,8 +89,7 @@ def _fingerprint() -> tuple:
         # the 他サイトで公開 records themselves (the Redis counter alone could repeat a value)
         "(SELECT md5(string_agg(group_id || key || coalesce(value, ''), ',' ORDER BY group_id, key)) "
         "   FROM group_extra WHERE key LIKE 'elsewhere%' AND state = 'active')")).fetchone()
-    return tuple(row) + (connect_to_redis().get(_GENERATION_KEY),
-                         dt.date.today(), stale_months())
+    return tuple(row) + (_generation(), dt.date.today(), stale_months())
 
 
 def cached_statuses() -> list[dict[str, Any]]:
