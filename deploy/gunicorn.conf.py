@@ -5,9 +5,10 @@ demo on a laptop and a production host:
 
 ``HOKKAIDO_BIND``      where to listen (default ``127.0.0.1:5000``; behind a
                        reverse proxy keep it on loopback or a unix socket)
-``WEB_CONCURRENCY``    worker processes (default 2 × cores + 1, gunicorn's
-                       rule of thumb; CKAN's work per request is CPU in Python
-                       plus waiting on PostgreSQL and Solr)
+``WEB_CONCURRENCY``    worker processes (default cores + 1: CKAN's work per
+                       request is mostly CPU in Python, and PostgreSQL and Solr
+                       share the cores; on 2 cores bench/load.py measured 3
+                       workers at 74 req/s, 5 at 68, 2 at 73)
 ``HOKKAIDO_THREADS``   threads per worker (default 1: the sync worker)
 ``HOKKAIDO_ACCESS_LOG`` / ``HOKKAIDO_ERROR_LOG``  files, or ``-`` for stderr
 """
@@ -15,9 +16,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("HOKKAIDO_BIND", "127.0.0.1:5000")
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
 threads = int(os.environ.get("HOKKAIDO_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
+# the workers' heartbeat file in memory, never on a disk that may stall
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 # A request CKAN cannot answer in two minutes is stuck (a hung connection to
 # a service): the worker is replaced. Workers are also recycled after a
