@@ -22,6 +22,7 @@ Without --analyze the tables are measured as freshly loaded (statistics not
 yet gathered, as right after a big harvest); with it, after ANALYZE.
 """
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -88,9 +89,17 @@ def load(datasets):
         "INSERT INTO package (id, name, title, notes, type, state, private, "
         "owner_org, metadata_created, metadata_modified) VALUES "
         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", packages)
-    cur.executemany(
-        "INSERT INTO package_extra (id, package_id, key, value, state) "
-        "VALUES (%s, %s, %s, %s, %s)", extras)
+    cur.execute("SELECT to_regclass('package_extra') IS NOT NULL")
+    if cur.fetchone()[0]:  # CKAN 2.11: a table of extras
+        cur.executemany(
+            "INSERT INTO package_extra (id, package_id, key, value, state) "
+            "VALUES (%s, %s, %s, %s, %s)", extras)
+    else:  # CKAN 2.12: a JSONB column of the dataset
+        by_package = {}
+        for _id, package_id, key, value, _state in extras:
+            by_package.setdefault(package_id, {})[key] = value
+        cur.executemany("UPDATE package SET extras = %s::jsonb WHERE id = %s",
+                        [(json.dumps(values, ensure_ascii=False), pid) for pid, values in by_package.items()])
     cur.executemany(
         "INSERT INTO resource (id, package_id, url, format, position, state, "
         "created) VALUES (%s, %s, %s, %s, %s, %s, %s)", resources)

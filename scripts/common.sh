@@ -3,13 +3,20 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${VENV:-$ROOT/.venv}"
+# The CKAN release the portal runs on (README, "CKAN versions"); another one
+# gets a virtualenv of its own, e.g. `make test CKAN_VERSION=2.12.0` uses .venv-2.12.0
+CKAN_DEFAULT_VERSION="2.11.6"
+CKAN_VERSION="${CKAN_VERSION:-$CKAN_DEFAULT_VERSION}"
+if [ "$CKAN_VERSION" = "$CKAN_DEFAULT_VERSION" ]; then
+    VENV="${VENV:-$ROOT/.venv}"
+else
+    VENV="${VENV:-$ROOT/.venv-$CKAN_VERSION}"
+fi
 CACHE="${CACHE:-$ROOT/.cache}"          # downloads (Solr jars): fetched once
 VAR="${VAR:-$ROOT/var}"                 # state: Solr home and data, pids, logs
 RUN="$VAR/run"
 
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-CKAN_VERSION="${CKAN_VERSION:-2.11.6}"
 SOLR_VERSION="9.10.1"
 
 PG_PORT="${PG_PORT:-5432}"

@@ -88,6 +88,13 @@ solr_home() {
         printf 'name=%s\n' "$core" > "$SOLR_HOME/$core/core.properties"
     done
     rm -f "$derived"
+    # a Solr already serving (another CKAN version's schema) reads the files again
+    if curl -sf --max-time 5 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=STATUS" >/dev/null 2>&1; then
+        for core in $SOLR_CORES; do
+            curl -sf --max-time 120 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=RELOAD&core=$core" >/dev/null \
+                || warn "solr: could not reload core $core; restart Solr (make stop) to use its new schema"
+        done
+    fi
 }
 
 ckan_ini() {

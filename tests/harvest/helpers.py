@@ -53,10 +53,19 @@ def jobs_of(source) -> list[HarvestJob]:
         .order_by(HarvestJob.created).all()
 
 
+def cli_runner(env) -> CKANCliRunner:
+    """CKAN's CLI runner with stdout and stderr kept apart: ``mix_stderr=False``
+    before click 8.2 (CKAN 2.11), always so since (CKAN 2.12)."""
+    try:
+        return CKANCliRunner(env=env, mix_stderr=False)
+    except TypeError:
+        return CKANCliRunner(env=env)
+
+
 def run(cli, *args: str):
     """``ckan hokkaido harvest ARGS`` through CKAN's CLI runner (stdout and
     stderr kept apart; ``output`` is both)."""
-    runner = CKANCliRunner(env=cli.env, mix_stderr=False)
+    runner = cli_runner(cli.env)
     result = runner.invoke(ckan, ["hokkaido", "harvest", *args])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -12,6 +12,8 @@ is read again).
 """
 from __future__ import annotations
 
+import pytest
+
 from ckan import model
 from ckan.plugins import toolkit
 
@@ -87,6 +89,8 @@ def test_the_activity_plugin_is_back_after_the_run(cli, harvest, portals):
     assert new["activity_type"] == "new package" and new["data"]["package"]["title"] == "手作業"
 
 
+@pytest.mark.skipif(indexing.INDEXES_IN_ACTIONS, reason="CKAN 2.12: the flush reads each dataset itself, "
+                                                        "nothing is kept")
 def test_a_kept_read_is_indexed_only_while_the_dataset_is_unchanged(harvest):
     # Bad input: a read kept for the index that is stale (the dataset was
     # saved again after it, so its metadata_modified moved on).

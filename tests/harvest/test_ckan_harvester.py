@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from ckan import model
 from ckan.lib.search.common import make_connection
 from ckan.plugins import toolkit
 

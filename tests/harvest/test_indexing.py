@@ -19,7 +19,7 @@ import pytest
 
 from ckan import model, plugins
 from ckan.lib.search import index_for
-from ckan.lib.search.common import SolrSettings, make_connection
+from ckan.lib.search.common import make_connection
 from ckan.model.system_info import set_system_info
 from ckan.plugins import toolkit
 
@@ -123,14 +123,19 @@ def test_solr_refusing_the_batch_fails_the_source_and_keeps_the_datasets(cli, ha
     server = portals()
     FakeCkan([make_dataset(i) for i in range(3)]).install(server)
     source = make_source(harvest, server.url, SAPPORO, name="no-solr")
-    solr_url = SolrSettings.get()[0]
+    try:  # CKAN 2.11 keeps the address it read at start; 2.12 reads the config each time
+        from ckan.lib.search.common import SolrSettings
+    except ImportError:
+        SolrSettings = None
+    solr_url = SolrSettings.get()[0] if SolrSettings else toolkit.config["solr_url"]
     # CKAN reads solr_url again when the run switches its indexing plugin off
     monkeypatch.setitem(toolkit.config, "solr_url", f"http://127.0.0.1:{free_port()}/solr/nothing")
     try:
         report = nightly.run(app.flask_app, source="no-solr")
     finally:
         toolkit.config["solr_url"] = solr_url
-        SolrSettings.init(solr_url)
+        if SolrSettings:
+            SolrSettings.init(solr_url)
     assert report.exit_code == nightly.EXIT_FAILED
     (result,) = report.results
     assert not result.ok and "search index" in result.first_error and "検索インデックス" in result.first_error

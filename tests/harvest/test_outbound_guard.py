@@ -20,11 +20,10 @@ from ckan import model
 from ckan.cli.cli import ckan
 from ckan.plugins import toolkit
 from ckan.tests import factories
-from ckan.tests.helpers import CKANCliRunner
 
 from ckanext.harvest.model import HarvestJob
 
-from tests.harvest.helpers import FAST_HARVEST
+from tests.harvest.helpers import FAST_HARVEST, cli_runner
 from tests.harvest.unguarded import TYPE as UNGUARDED
 
 pytestmark = [
@@ -38,7 +37,7 @@ INTERNAL_PATH = "/internal-admin?secret=1&x="
 
 
 def nightly(cli, *args: str):
-    result = CKANCliRunner(env=cli.env, mix_stderr=False).invoke(ckan, ["hokkaido", "harvest", *args])
+    result = cli_runner(cli.env).invoke(ckan, ["hokkaido", "harvest", *args])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result

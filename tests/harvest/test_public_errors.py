@@ -20,11 +20,10 @@ from ckan import model
 from ckan.cli.cli import ckan
 from ckan.plugins import toolkit
 from ckan.tests import factories
-from ckan.tests.helpers import CKANCliRunner
 
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
-from tests.harvest.helpers import FAST_HARVEST
+from tests.harvest.helpers import FAST_HARVEST, cli_runner
 from tests.fakes.ckan import FakeCkan, make_dataset
 from tests.fakes.portal_server import PortalResponse, json_response
 
@@ -81,7 +80,7 @@ def failed_sources(cli, people, portals):
         "owner_org": SAPPORO, "config": json.dumps({"municipality_code": SAPPORO})})
         for name, url, source_type in specs]
 
-    result = CKANCliRunner(env=cli.env, mix_stderr=False).invoke(ckan, ["hokkaido", "harvest", "--all",
+    result = cli_runner(cli.env).invoke(ckan, ["hokkaido", "harvest", "--all",
                                                                        "--force"])
     assert result.exit_code == 1, result.stdout + result.stderr
     model.Session.rollback()

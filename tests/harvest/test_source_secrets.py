@@ -27,7 +27,7 @@ from ckan.tests.helpers import call_action
 
 from ckanext.harvest.model import HarvestSource
 
-from tests.harvest.helpers import FAST_HARVEST, SMTP_PORT, decoded, run as run_nightly
+from tests.harvest.helpers import FAST_HARVEST, SMTP_PORT, cli_runner, decoded, run as run_nightly
 from tests.fakes.source_ckan import SourceCkan
 from tests.fakes.ckan import FakeCkan, make_dataset
 from tests.fakes.portal_server import PortalRequest, PortalServer, json_response, text_response
@@ -349,9 +349,8 @@ def test_the_nightly_summary_and_mail_do_not_show_the_token(cli, harvest, portal
 
 def probe(cli, *args, env=None):
     from ckan.cli.cli import ckan
-    from ckan.tests.helpers import CKANCliRunner
-
-    runner = CKANCliRunner(env={**cli.env, **(env or {})}, mix_stderr=False)
+    
+    runner = cli_runner({**cli.env, **(env or {})})
     result = runner.invoke(ckan, ["hokkaido", "probe", *args])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception

@@ -35,11 +35,11 @@ import pytest
 from ckan.cli.cli import ckan
 from ckan.plugins import toolkit
 from ckan.tests import factories
-from ckan.tests.helpers import CKANCliRunner, call_action
+from ckan.tests.helpers import call_action
 
 from ckanext.hokkaido import tracker
 
-from tests.harvest.helpers import FAST_HARVEST
+from tests.harvest.helpers import FAST_HARVEST, cli_runner
 from tests.fakes.ckan import FakeCkan, make_dataset
 from tests.fakes.shirasagi import FakeShirasagi, make_package
 from tests.fakes.portal_server import PortalResponse, json_response, text_response
@@ -164,7 +164,7 @@ def test_a_year_of_nightly_runs(cli, portals, freezer):
     freezer.move_to(START)
     prefecture = Prefecture(portals)
     register(prefecture)
-    runner = CKANCliRunner(env=cli.env, mix_stderr=False)
+    runner = cli_runner(cli.env)
     for month in range(13):
         freezer.move_to(night(month))
         prefecture.change_for(month)

@@ -10,7 +10,7 @@ from ckan.plugins import toolkit
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido import extras, registry, tracker
 
 SAPPORO, HAKODATE, OTARU, ASAHIKAWA, MURORAN = (
     "011002", "012025", "012033", "012041", "012050")
@@ -287,7 +287,8 @@ class TestStatusRules:
         old = dataset(SAPPORO, "公衆トイレ一覧")
         plain = dataset(SAPPORO, "議事録")
         model.Session.execute(sa.text(
-            "DELETE FROM package_extra WHERE package_id = :id AND key = 'standard_dataset'"),
+            "UPDATE package SET extras = extras - 'standard_dataset' WHERE id = :id" if extras.IN_COLUMNS
+            else "DELETE FROM package_extra WHERE package_id = :id AND key = 'standard_dataset'"),
             {"id": old["id"]})
         model.Session.commit()
         assert by_code()[SAPPORO]["standard_datasets"] == []

@@ -91,8 +91,8 @@ from harvesters.client import HostThrottle, HttpClient
 from harvesters.records import Record
 from harvesters.base import SourceAdapter
 
-from ckanext.hokkaido import registry
-from ckanext.hokkaido.harvest import errors, tokens
+from ckanext.hokkaido import extras, registry
+from ckanext.hokkaido.harvest import errors, indexing, tokens
 from ckanext.hokkaido.settings import limits_from_config
 
 __all__ = [
@@ -712,12 +712,8 @@ class HokkaidoHarvesterBase(HarvesterBase):
     def _with_source_url(source_url: str) -> Any:
         """The active datasets whose ``source_url`` is this (a query on the
         index of migration 0002_source_url_index)."""
-        return (model.Session.query(model.Package)
-                .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
-                .filter(model.PackageExtra.key == "source_url")
-                .filter(model.PackageExtra.value == source_url)
-                .filter(model.PackageExtra.state == "active")
-                .filter(model.Package.state == "active"))
+        return extras.with_values(model.Session.query(model.Package).filter(model.Package.state == "active"),
+                                  source_url=source_url)
 
     def _check_not_duplicate(self, package: model.Package | None, source: HarvestSource,
                              record: Record) -> None:
@@ -887,6 +883,12 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 previous_fields = self.dataset_fields(Record(**json.loads(previous.content)))
             data = self.merge(existing, fields, previous_fields, settings.not_overwrite_fields)
             data.update(owner_org=owner_org, state="active")
+            # the update is the dataset's modification: CKAN 2.11 stamps it always,
+            # 2.12 only when the data does not carry the old stamp (the show's)
+            data.pop("metadata_modified", None)
+            # CKAN 2.12 says a dataset changed (for its activity) only when it
+            # commits itself; the record's hash changed, so the dataset did
+            context["changed_entities"] = {"packages": {package.id}}
             toolkit.get_action("package_update")(context, data)
             self._make_current(harvest_object, package.id)
             outcome = "updated"  # as ckanext-harvest counts it: the dataset was harvested before
@@ -895,6 +897,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         harvest_object.report_status = outcome
         harvest_object.import_finished = datetime.utcnow()
         model.Session.commit()
+        indexing.committed(harvest_object.package_id)
         return True
 
     def _withdraw(self, harvest_object: HarvestObject) -> bool | str:

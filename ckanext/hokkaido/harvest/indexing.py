@@ -69,7 +69,7 @@ from ckan.lib.search import index as search_index
 from ckan.lib.search.common import make_connection
 from ckan.plugins import toolkit
 
-__all__ = ["deferred", "flush", "keep", "mark", "note", "release", "is_deferred", "IndexingFailed"]
+__all__ = ["committed", "deferred", "flush", "keep", "mark", "note", "release", "is_deferred", "IndexingFailed"]
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +180,17 @@ def _send(documents: list[dict[str, Any]], names: list[str]) -> None:
             raise IndexingFailed(f"dataset {names[position]}: {str(exc)[:1000]}") from exc
 
 
+def committed(package_id: str | None) -> None:
+    """A dataset the harvest wrote with ``defer_commit`` has been committed.
+
+    CKAN 2.11 indexes it at that commit (the ``synchronous_search`` plugin);
+    CKAN 2.12 leaves a deferred write's indexing to the caller, so it is
+    indexed here, unless indexing is deferred (the observer noted it for the
+    next flush)."""
+    if INDEXES_IN_ACTIONS and not _depth and package_id:
+        logic.index_update_package({"ignore_auth": True}, package_id)
+
+
 def is_deferred() -> bool:
     """True inside :func:`deferred`."""
     return _depth > 0
@@ -270,8 +281,10 @@ def flush() -> int:
             if documents.docs and (len(documents.docs) >= SEND_BATCH or done == len(ids)):
                 _send(documents.docs, names)
                 documents.docs, names = [], []
-        index.commit()
-    except (SearchIndexError, IndexingFailed, OSError) as exc:
+        # waiting for the new searcher (CKAN's commit does not): what the run
+        # wrote is found as soon as the run has ended
+        make_connection().commit(waitSearcher=True)
+    except (SearchIndexError, IndexingFailed, OSError, pysolr.SolrError) as exc:
         left = ids  # sent in batches: which reached Solr is not known
         mark(left)
         if isinstance(exc, IndexingFailed):

@@ -16,13 +16,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from sqlalchemy.orm import aliased
 
 from ckan import model
 from ckan.lib import search
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import extras, registry
 from ckanext.hokkaido.inventory import file as inventory
 from ckanext.hokkaido.settings import limits_from_config
 
@@ -86,14 +85,10 @@ def existing_keys() -> dict[tuple[str, str], str]:
 
     One query for the whole portal, not one per row.
     """
-    agency = aliased(model.PackageExtra)
-    serial = aliased(model.PackageExtra)
-    rows = (model.Session.query(agency.value, serial.value, model.Package.id)
-            .join(agency, agency.package_id == model.Package.id)
-            .join(serial, serial.package_id == model.Package.id)
-            .filter(agency.key == "agency_code", serial.key == "serial_no")
+    agency, serial = extras.value_of("agency_code"), extras.value_of("serial_no")
+    rows = (model.Session.query(agency, serial, model.Package.id)
             .filter(model.Package.state != "deleted"))
-    return {(a, s): pid for a, s, pid in rows}
+    return {(a, s): pid for a, s, pid in rows if a is not None and s is not None}
 
 
 def _error_rows(line: int, error: toolkit.ValidationError) -> list[inventory.RowError]:

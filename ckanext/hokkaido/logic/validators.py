@@ -10,14 +10,13 @@ import datetime as dt
 import re
 from typing import Any, Optional
 
-from sqlalchemy.orm import aliased
 
 from ckan import model
 from ckan.plugins import toolkit
 
 from harvesters.util import is_link, is_repeating_interval, normalize_format, parse_date
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import extras, registry
 from ckanext.hokkaido.inventory.file import BAND_PATTERN, dataset_name
 
 __all__ = [
@@ -234,16 +233,8 @@ def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,
     if not package_id:
         package = context.get("package")
         package_id = package.id if package else None
-    agency_extra = aliased(model.PackageExtra)
-    serial_extra = aliased(model.PackageExtra)
-    q = (model.Session.query(model.Package.name)
-         .join(agency_extra, agency_extra.package_id == model.Package.id)
-         .join(serial_extra, serial_extra.package_id == model.Package.id)
-         .filter(model.Package.state != "deleted")
-         .filter(agency_extra.key == "agency_code",
-                 agency_extra.value == str(agency).strip())
-         .filter(serial_extra.key == "serial_no",
-                 serial_extra.value == str(serial).strip()))
+    q = extras.with_values(model.Session.query(model.Package.name).filter(model.Package.state != "deleted"),
+                           agency_code=str(agency).strip(), serial_no=str(serial).strip())
     if package_id:
         q = q.filter(model.Package.id != package_id)
     other = q.first()

@@ -13,10 +13,10 @@ from redis.exceptions import RedisError
 from ckan import model
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import extras, registry
 from ckanext.hokkaido.tracker.queries import (dataset_stats, elsewhere_records, harvest_sources,
                                               harvest_tables_exist)
-from ckanext.hokkaido.tracker.rules import status_row
+from ckanext.hokkaido.tracker.rules import ELSEWHERE_KEYS, status_row
 
 __all__ = ["cached_statuses", "invalidate", "municipality_statuses", "stale_months"]
 
@@ -88,7 +88,7 @@ def _fingerprint() -> tuple:
         f"(SELECT count(*) FROM package), {harvest}, "
         # the 他サイトで公開 records themselves (the Redis counter alone could repeat a value)
         "(SELECT md5(string_agg(group_id || key || coalesce(value, ''), ',' ORDER BY group_id, key)) "
-        "   FROM group_extra WHERE key LIKE 'elsewhere%' AND state = 'active')")).fetchone()
+        f"   FROM ({extras.group_extra_rows(ELSEWHERE_KEYS)}) ge)")).fetchone()
     return tuple(row) + (_generation(), dt.date.today(), stale_months())
 
 

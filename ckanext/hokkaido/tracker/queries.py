@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ckan import model
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import extras, registry
 from ckanext.hokkaido.harvest.outcome import RunOutcome, source_municipality
 from ckanext.hokkaido.tracker.rules import ELSEWHERE_KEYS
 
@@ -22,7 +22,7 @@ __all__ = ["dataset_stats", "elsewhere_records", "harvest_errors", "harvest_sour
 
 
 # Public, active datasets with the three fields the tracker reads. The
-# extras are pivoted in one pass over package_extra (a hash aggregate), so
+# extras are pivoted in one pass over their rows (a hash aggregate), so
 # the plan stays fast even before the table statistics are fresh.
 _PUBLIC_DATASETS = """
     SELECT p.id, ex.code,
@@ -39,9 +39,7 @@ _PUBLIC_DATASETS = """
                  max(value) FILTER (WHERE key = 'source_modified') AS source_modified,
                  max(value) FILTER (WHERE key = 'standard_dataset') AS standard_no,
                  bool_or(key = 'source_identifier' AND value <> '') AS harvested
-            FROM package_extra
-           WHERE state = 'active' AND key IN
-                 ('municipality_code', 'source_modified', 'standard_dataset', 'source_identifier')
+            FROM ({extra_rows}) pe
            GROUP BY package_id) ex
     JOIN package p ON p.id = ex.package_id
     WHERE ex.code IS NOT NULL
@@ -52,7 +50,8 @@ _PUBLIC_DATASETS = """
 
 def _public_datasets(code: Optional[str]) -> str:
     return _PUBLIC_DATASETS.replace(
-        "{code_filter}", "AND ex.code = :code" if code else "")
+        "{code_filter}", "AND ex.code = :code" if code else "").replace("{extra_rows}", extras.package_extra_rows(
+            ("municipality_code", "source_modified", "standard_dataset", "source_identifier")))
 
 
 def _ensure_statistics() -> None:
@@ -161,10 +160,9 @@ def harvest_sources() -> dict[str, list[dict[str, Any]]]:
         SELECT DISTINCT o.harvest_source_id AS source_id, pe.value AS code
           FROM harvest_object o
           JOIN package p ON p.id = o.package_id AND p.state = 'active' AND NOT p.private
-          JOIN package_extra pe ON pe.package_id = p.id AND pe.state = 'active'
-                               AND pe.key = 'municipality_code'
+          JOIN ({rows}) pe ON pe.package_id = p.id
          WHERE o.current
-    """
+    """.replace("{rows}", extras.package_extra_rows(["municipality_code"]))
     held: dict[str, set[str]] = {}
     for r in model.Session.execute(sa.text(holders)):
         held.setdefault(r.source_id, set()).add(r.code)
@@ -218,14 +216,12 @@ def harvest_errors(job_id: str, limit: int = 20,
 
 def elsewhere_records() -> dict[str, dict[str, str]]:
     """code → {url, date, note} recorded by stewards (organization extras)."""
-    sql = """
+    sql = f"""
         SELECT g.name, ge.key, ge.value FROM "group" g
-        JOIN group_extra ge ON ge.group_id = g.id
-        WHERE g.is_organization AND g.state = 'active' AND ge.state = 'active'
-          AND ge.key IN :keys AND coalesce(ge.value, '') <> ''
+        JOIN ({extras.group_extra_rows(ELSEWHERE_KEYS)}) ge ON ge.group_id = g.id
+        WHERE g.is_organization AND g.state = 'active' AND coalesce(ge.value, '') <> ''
     """
-    stmt = sa.text(sql).bindparams(sa.bindparam("keys", expanding=True))
     records: dict[str, dict[str, str]] = {}
-    for r in model.Session.execute(stmt, {"keys": list(ELSEWHERE_KEYS)}):
+    for r in model.Session.execute(sa.text(sql)):
         records.setdefault(r.name, {})[r.key.replace("elsewhere_", "")] = r.value
     return {code: rec for code, rec in records.items() if rec.get("url")}

@@ -28,19 +28,27 @@ depends_on = None
 
 def upgrade():
     bind = op.get_bind()
-    rows = bind.execute(sa.text("""
+    in_table = sa.inspect(bind).has_table("package_extra")  # CKAN 2.11; 2.12 has a JSONB column
+    missing = ("""NOT EXISTS (
+               SELECT 1 FROM package_extra e WHERE e.package_id = p.id
+                  AND e.key = 'standard_dataset' AND e.state = 'active' AND e.value <> '')"""
+               if in_table else "coalesce(p.extras ->> 'standard_dataset', '') = ''")
+    rows = bind.execute(sa.text(f"""
         SELECT p.id, coalesce(p.title, '') AS title, coalesce(p.notes, '') AS notes,
-               coalesce(array_agg(t.name) FILTER (WHERE t.name IS NOT NULL), '{}') AS tags
+               coalesce(array_agg(t.name) FILTER (WHERE t.name IS NOT NULL), '{{}}') AS tags
           FROM package p
           LEFT JOIN package_tag pt ON pt.package_id = p.id AND pt.state = 'active'
           LEFT JOIN tag t ON t.id = pt.tag_id
-         WHERE p.state <> 'deleted' AND NOT EXISTS (
-               SELECT 1 FROM package_extra e WHERE e.package_id = p.id
-                  AND e.key = 'standard_dataset' AND e.state = 'active' AND e.value <> '')
+         WHERE p.state <> 'deleted' AND {missing}
          GROUP BY p.id""")).fetchall()
     for row in rows:
         found = registry.standard_dataset_of(row.title, row.notes, list(row.tags))
         if not found:
+            continue
+        if not in_table:
+            bind.execute(sa.text(
+                "UPDATE package SET extras = coalesce(extras, '{}'::jsonb) || jsonb_build_object('standard_dataset', "
+                "CAST(:no AS text)) WHERE id = :id"), {"no": found, "id": row.id})
             continue
         updated = bind.execute(sa.text(
             "UPDATE package_extra SET value = :no, state = 'active' "
