@@ -102,7 +102,7 @@ def as_csv() -> Response:
     writer.writerow(columns + ["warnings", "elsewhere_url", "elsewhere_date"])
     for r in rows:  # 北海道's own row first, outside the 179
         values = ["" if r[c] is None else str(r[c]) for c in columns]
-        values.append(len(r["warnings"]))
+        values.append(str(len(r["warnings"])))
         values.append((r["elsewhere"] or {}).get("url", ""))
         values.append((r["elsewhere"] or {}).get("date", ""))
         writer.writerow([inventory.escape_cell(v) for v in values])

@@ -1,5 +1,7 @@
 """Publishing status per municipality: registry, rules, API and history."""
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -406,3 +408,18 @@ def test_without_redis_the_statuses_are_computed_not_cached(monkeypatch):
     dataset(SAPPORO, "AED設置箇所一覧")
     assert by_code()[SAPPORO]["dataset_count"] == 1
     assert call_action("hokkaido_municipality_show", id=SAPPORO)["dataset_count"] == 1
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "orgs")
+def test_the_csv_counts_the_warnings_of_a_municipality(app):
+    # Bad input: a municipality with a warning (its portal failed to be read, the
+    # data still public elsewhere): the CSV once failed with a 500 on the count.
+    dataset(SAPPORO, "AED設置箇所一覧")
+    harvest_source(SAPPORO, job_failed=True)
+    tracker.invalidate()
+    assert len(by_code()[SAPPORO]["warnings"]) == 1
+    response = app.get("/municipalities.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    header, sapporo = rows[0], next(r for r in rows if r[0] == SAPPORO)
+    assert sapporo[header.index("warnings")] == "1"

@@ -76,7 +76,11 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
         if pkg_dict.get("type") == "harvest":
             if "config" in pkg_dict:
                 pkg_dict["config"] = tokens.mask_config(pkg_dict["config"])
-            for extra in pkg_dict.get("extras") or []:
+            extras = pkg_dict.get("extras")
+            if isinstance(extras, dict):  # CKAN 2.12: a mapping
+                if "config" in extras:
+                    extras["config"] = tokens.mask_config(extras["config"])
+            for extra in extras if isinstance(extras, list) else []:  # CKAN 2.11: key/value pairs
                 if isinstance(extra, dict) and extra.get("key") == "config":
                     extra["value"] = tokens.mask_config(extra.get("value"))
             # the search index keeps the URL whole (its reads are ignore_auth
@@ -86,6 +90,17 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
             if pkg_dict.get("url") and not index_read \
                     and not errors.may_read_detail(context, pkg_dict.get("id") or ""):
                 pkg_dict["url"] = public_url(pkg_dict["url"])
+
+    def before_dataset_index(self, pkg_dict):
+        """No token reaches the search index, whatever read CKAN builds the
+        document from (CKAN 2.12 stores a copy read without
+        ``after_dataset_show``): every text of a harvest source's document
+        is redacted (:func:`tokens.redact`: the config's ``api_key`` value)."""
+        if pkg_dict.get("type") == "harvest" or pkg_dict.get("dataset_type") == "harvest":
+            for key, value in list(pkg_dict.items()):
+                if isinstance(value, str):
+                    pkg_dict[key] = tokens.redact(value)
+        return pkg_dict
 
     def after_dataset_search(self, search_results, search_params):
         """Search results are public: harvest source URLs as others see them.
