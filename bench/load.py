@@ -39,7 +39,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,23 +227,17 @@ class Load:
         return sum(1 for r in self.records if r[3])
 
     def percentile(self, names: tuple, q: float) -> float:
+        """Seconds within which a share ``q`` of the successful answers of these endpoints came."""
         times = sorted(r[2] for r in self.records if r[1] in names and not r[3])
-        if not times:
-            return float("nan")
-        return times[min(len(times) - 1, int(q * len(times)))]
+        return times[min(len(times) - 1, int(q * len(times)))] if times else float("nan")
 
     def table(self, label: str) -> None:
         say(f"\n{label}: {len(self.records)} requests in {self.seconds:.0f} s = {self.throughput():.1f} req/s, "
             f"{self.errors()} errors")
         say(f"  {'endpoint':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
-        by = collections.defaultdict(list)
-        for record in self.records:
-            by[record[1]].append(record)
         for name in self.names:
-            rows = by.get(name, [])
-            ok = sorted(r[2] for r in rows if not r[3])
-            p50 = statistics.median(ok) * 1000 if ok else float("nan")
-            p95 = ok[min(len(ok) - 1, int(0.95 * len(ok)))] * 1000 if ok else float("nan")
+            rows = [r for r in self.records if r[1] == name]
+            p50, p95 = (self.percentile((name,), q) * 1000 for q in (0.5, 0.95))
             say(f"  {name:<18}{len(rows):>7}{p50:>9.0f}{p95:>9.0f}{sum(1 for r in rows if r[3]):>8}")
         kinds = collections.Counter((r[1], r[3]) for r in self.records if r[3])
         for (name, error), n in kinds.most_common(8):

@@ -40,13 +40,16 @@ from harvesters.decoding import decode_text
 from harvesters.errors import BadResponse, LimitExceeded
 from harvesters.limits import TableBudget, check_zip, csv_field_limit, csv_field_limit_error, csv_lines
 
-__all__ = ["Problem", "Row", "Table", "decode_by_line", "read_table"]
+__all__ = ["MIXED", "TRUNCATED_QUOTE", "Problem", "Row", "Table", "decode_by_line", "detect_delimiter",
+           "read_table"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 #: What a reader may be asked to say about a file that ends in a quoted cell.
 TRUNCATED_QUOTE = "the file ends inside a quoted field (truncated?)"
+#: :attr:`Table.encoding` of a CSV body no single encoding reads (decoded line by line)
+MIXED = "mixed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +93,8 @@ class Table:
     """A table as read: rows in order (blank rows included), and what was odd.
 
     :ivar file_format: ``"csv"`` or ``"xlsx"``.
-    :ivar encoding: the codec of a CSV body (``None`` for XLSX).
+    :ivar encoding: the codec of a CSV body (``None`` for XLSX, :data:`MIXED`
+        when no single one reads it).
     :ivar unterminated: a CSV body without a final line break (its last
         row may have been cut off).
     """
@@ -139,7 +143,7 @@ def read_table(data: bytes, *, where: str, limits: Limits, encoding: str | None 
         text, used = decoded.text, decoded.encoding
         if decoded.source == "fallback":
             text, odd = decode_by_line(data)
-            used = "mixed"
+            used = MIXED
             for number, line_encoding in odd:
                 if line_encoding == "undecodable":
                     problems.append(Problem(number, "has bytes no Japanese encoding reads (replaced)",

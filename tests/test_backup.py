@@ -59,10 +59,10 @@ def tables(url: str) -> list[str]:
     return names
 
 
-def scalar(url: str, query: str):
+def scalar(url: str, query: str, **params):
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
-        value = conn.execute(sa.text(query)).scalar()
+        value = conn.execute(sa.text(query), params).scalar()
     engine.dispose()
     return value
 
@@ -150,7 +150,7 @@ def test_a_portal_comes_back_whole_in_an_empty_stack(portal, restore_ini, tmp_pa
     names = scalar(url, "SELECT string_agg(name, ',' ORDER BY name) FROM package WHERE type = 'dataset'")
     assert names == ",".join(sorted(portal["datasets"]))
     assert scalar(url, "SELECT title FROM \"group\" WHERE name = '011002'") == "札幌市"
-    assert scalar(url, "SELECT url FROM harvest_source WHERE id = :id".replace(":id", f"'{portal['source']['id']}'")) \
+    assert scalar(url, "SELECT url FROM harvest_source WHERE id = :id", id=portal["source"]["id"]) \
         == "https://ckan.pf-sapporo.jp/"
     assert scalar(url, "SELECT count(*) FROM hokkaido_status_snapshot") == portal["snapshot_rows"]
     assert scalar(url, "SELECT count(*) FROM \"user\" WHERE name = 'steward-sapporo'") == 1

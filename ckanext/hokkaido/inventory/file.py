@@ -36,7 +36,6 @@ from typing import Iterable, Optional
 from harvesters import tables
 from harvesters.errors import HarvestError
 from harvesters.client import Limits
-from harvesters.decoding import decode_text
 from harvesters.util import is_link, normalize_format
 
 from ckanext.hokkaido import registry
@@ -174,20 +173,6 @@ def unescape_cell(value: str) -> str:
 
 # -- reading ----------------------------------------------------------------
 
-def detect_encoding(data: bytes) -> str:
-    """The encoding of a CSV file's bytes: the project's one detector
-    (:func:`harvesters.decoding.decode_text`: a BOM, else UTF-8, else
-    whichever of CP932 and EUC-JP reads as Japanese). Bytes that no
-    encoding reads cleanly are refused."""
-    decoded = decode_text(data)
-    if decoded.source == "fallback":
-        raise InventoryFileError(
-            "文字コードを判定できません（UTF-8・Shift_JIS・EUC-JPのいずれでもない） / "
-            "cannot detect the encoding: not UTF-8, Shift_JIS or EUC-JP; "
-            "pass --encoding")
-    return decoded.encoding
-
-
 def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Limits] = None,
                max_bytes: int = MAX_FILE_BYTES) -> Table:
     """Read a CSV, TSV or XLSX file into a header and rows of strings.
@@ -211,14 +196,14 @@ def read_table(path: str, encoding: Optional[str] = None, *, limits: Optional[Li
             f"the file is {size:,} bytes, more than the limit of {max_bytes:,}")
     with open(path, "rb") as f:
         data = f.read()
-    try:
-        if data[:4] != b"PK\x03\x04" and not encoding:
-            encoding = detect_encoding(data)
+    try:  # the reader detects the encoding (harvesters.decoding.decode_text) unless --encoding names it
         table = tables.read_table(data, where=path, limits=limits, encoding=encoding)
-    except InventoryFileError as e:
-        raise InventoryFileError(f"{path}: {e}") from e
     except HarvestError as e:
         raise InventoryFileError(f"{path}: {e.message_ja} / {e.reason}") from e
+    if table.encoding == tables.MIXED:  # a catalog is read line by line then; an inventory is refused
+        raise InventoryFileError(
+            f"{path}: 文字コードを判定できません（UTF-8・Shift_JIS・EUC-JPのいずれでもない） / "
+            "cannot detect the encoding: not UTF-8, Shift_JIS or EUC-JP; pass --encoding")
     cells = [row.cells for row in table.rows]
     if not cells or not any(cells):
         raise InventoryFileError(f"{path}: 空のファイルです / the file is empty")
