@@ -4,8 +4,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The CKAN release the portal runs on (README, "CKAN versions"); another one
-# gets a virtualenv of its own, e.g. `make test CKAN_VERSION=2.12.0` uses .venv-2.12.0
-CKAN_DEFAULT_VERSION="2.11.6"
+# gets a virtualenv of its own, e.g. `make test CKAN_VERSION=2.11.6` uses .venv-2.11.6
+CKAN_DEFAULT_VERSION="2.12.0"
 CKAN_VERSION="${CKAN_VERSION:-$CKAN_DEFAULT_VERSION}"
 if [ "$CKAN_VERSION" = "$CKAN_DEFAULT_VERSION" ]; then
     VENV="${VENV:-$ROOT/.venv}"

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -28,7 +29,7 @@ from ckanext.hokkaido import tracker
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
+CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")  # the ckan of the virtualenv running the tests
 TEST_INI = os.path.join(ROOT, "test.ini")
 CSV = "名称,住所\n札幌市役所,札幌市中央区北1条西2丁目\n".encode("utf-8")
 

@@ -5,12 +5,13 @@ derived by schemas/solr/derive_schema.py) and ``ckan_stock_test`` (CKAN's own
 schema.xml, untouched). The queries go through CKAN's package_search both
 times, so the difference is the schema's analysis alone.
 """
-import contextlib
 
 import pytest
 from ckan.lib import search
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
+
+from tests import solr
 
 TITLES = {
     "chiiki-nenrei-jinko": "地域・年齢別人口",
@@ -30,17 +31,6 @@ QUERIES = {
     # full-width Latin letters are normalised to ASCII
     "ＡＥＤ": ["aed"],
 }
-
-
-@contextlib.contextmanager
-def solr_core(url):
-    """Point CKAN's search at another Solr core for the block."""
-    saved = search.SolrSettings.get()
-    search.SolrSettings.init(url)
-    try:
-        yield
-    finally:
-        search.SolrSettings.init(*saved)
 
 
 def names_found(q):
@@ -71,9 +61,8 @@ class TestJapaneseSearch:
         assert found == QUERIES[q]
 
     def test_stock_ckan_schema_misses_the_same_queries(self):
-        url, _, _ = search.SolrSettings.get()
-        stock = url.rsplit("/", 1)[0] + "/ckan_stock_test"
-        with solr_core(stock):
+        stock = solr.current_url().rsplit("/", 1)[0] + "/ckan_stock_test"
+        with solr.pointed_at(stock):
             search.clear_all()
             search.rebuild()
             # the stock core does hold every dataset ...

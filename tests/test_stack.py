@@ -7,6 +7,8 @@ from ckan.plugins import toolkit
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from tests import solr
+
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestStack:
@@ -30,8 +32,7 @@ class TestStack:
     def test_runs_on_postgresql_and_the_test_solr_core(self):
         assert model.Session.bind.dialect.name == "postgresql"
         assert model.Session.bind.url.database.startswith("ckan_test")
-        url, _, _ = search.SolrSettings.get()
-        assert "/solr/ckan_test" in url
+        assert "/solr/ckan_test" in solr.current_url()
         # a live Solr, answering with our schema
         assert search.is_available()
 

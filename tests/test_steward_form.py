@@ -135,6 +135,11 @@ def test_the_new_dataset_form_has_two_steps_and_offers_a_name(steward):
                         data=dict(form_fields(page, "resource-edit"), save="go-metadata"))
     assert "少なくとも一件以上のリソースを追加" in empty.get_data(as_text=True)
     assert call_action("package_show", id=name)["state"] == "draft"
+    # the API refuses the same (CKAN 2.12's resource view leaves it to the action)
+    with pytest.raises(toolkit.ValidationError) as refused:
+        call_action("package_patch", context={"user": steward[0]["name"]}, id=name, state="active")
+    assert refused.value.error_dict == {"resources": ["You must add at least one data resource"]}
+    assert call_action("package_show", id=name)["state"] == "draft"
     done = client.post(f"/dataset/{name}/resource/new", data=dict(
         form_fields(page, "resource-edit"), url="https://www.city.sapporo.jp/gomi.csv",
         name="カレンダー", save="go-metadata"), follow_redirects=False)

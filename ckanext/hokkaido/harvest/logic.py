@@ -3,12 +3,14 @@ chained ``package_update`` and ``harvest_source_list`` that keep harvest
 sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.tokens`);
 the chained ``harvest_job_create`` and ``harvest_send_job_to_gather_queue``
 that keep ckanext-harvest's queue from running a source type that fetches
-without the address guard (:mod:`ckanext.hokkaido.harvest.guard`)."""
+without the address guard (:mod:`ckanext.hokkaido.harvest.guard`); on
+CKAN 2.12, the chained ``harvest_source_reindex`` that indexes a source
+the way CKAN indexes any dataset."""
 from __future__ import annotations
 
 from typing import Any
 
-from ckan import model
+from ckan import logic, model
 from ckan.plugins import toolkit
 from ckan.types import Context, DataDict
 
@@ -16,11 +18,11 @@ from ckanext.harvest.model import HarvestJob, HarvestSource
 
 from harvesters.errors import public_url
 
-from ckanext.hokkaido.harvest import errors, guard, tokens
+from ckanext.hokkaido.harvest import errors, guard, indexing, tokens
 from ckanext.hokkaido.harvest.report import job_report
 
 __all__ = ["hokkaido_harvest_report", "package_update", "harvest_source_list",
-           "harvest_job_create", "harvest_send_job_to_gather_queue"]
+           "harvest_job_create", "harvest_send_job_to_gather_queue", "harvest_source_reindex"]
 
 
 @toolkit.side_effect_free
@@ -139,3 +141,27 @@ def harvest_send_job_to_gather_queue(up_func, context: Context, data_dict: DataD
     job = HarvestJob.get((data_dict or {}).get("id") or "")
     _refuse_unguarded(job.source if job is not None else None)
     return up_func(context, data_dict)
+
+
+@toolkit.chained_action
+def harvest_source_reindex(up_func, context: Context, data_dict: DataDict) -> bool:
+    """ckanext-harvest's on CKAN 2.11; on CKAN 2.12 the source is indexed
+    as CKAN's actions index any dataset (``ckan.logic.index_update_package``:
+    the show schema's read as the copy package_show answers from).
+
+    ckanext-harvest 1.6.3 stores, on 2.12, a read made with ``validate=False``
+    as that copy: package_show then answers a source with ``source_type``,
+    ``config`` and ``frequency`` left in its extras, and the next
+    ``harvest_source_patch`` is refused ("There is a schema field with the
+    same name"). While the nightly run defers indexing, the source is handed
+    to the run's next flush instead."""
+    if not indexing.INDEXES_IN_ACTIONS:
+        return up_func(context, data_dict)
+    toolkit.check_access("harvest_source_reindex", context, data_dict)
+    source_id = toolkit.get_or_bust(data_dict, "id")
+    if indexing.is_deferred():
+        indexing.mark([source_id])
+    else:
+        logic.index_update_package({"ignore_auth": True}, source_id,
+                                   defer_commit=bool(context.get("defer_commit", False)))
+    return True

@@ -1,5 +1,6 @@
 """Actions of the publishing tracker, readable anonymously through
-``/api/3/action/hokkaido_*``."""
+``/api/3/action/hokkaido_*``, and the chained ``package_update`` that keeps
+a draft without data from being published."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,7 @@ __all__ = [
     "hokkaido_publishing_summary",
     "hokkaido_publishing_history",
     "hokkaido_municipality_set_elsewhere",
+    "package_update",
 ]
 
 
@@ -161,3 +163,21 @@ def hokkaido_municipality_set_elsewhere(context, data_dict) -> dict[str, Any]:
     return {"id": code, "url": values["elsewhere_url"] or None,
             "date": values["elsewhere_date"] or None,
             "note": values["elsewhere_note"] or None}
+
+
+@toolkit.chained_action
+def package_update(up_func, context, data_dict) -> dict[str, Any]:
+    """CKAN's, refusing to publish a draft that has no resource while
+    ``ckan.dataset.create_on_ui_requires_resources`` is on (CKAN's default).
+
+    The form's second step, 「完了」 with nothing entered, publishes the draft:
+    CKAN 2.11's resource view refuses that itself, CKAN 2.12's publishes an
+    empty dataset. A dataset written active at once (the API, the import,
+    the harvest) is not a draft and is not concerned."""
+    data = data_dict if isinstance(data_dict, dict) else {}
+    if data.get("state") == "active" and not data.get("resources") and toolkit.asbool(
+            toolkit.config.get("ckan.dataset.create_on_ui_requires_resources")):
+        package = model.Package.get(data.get("id") or data.get("name") or "")
+        if package is not None and package.state == "draft":
+            raise toolkit.ValidationError({"resources": [toolkit._("You must add at least one data resource")]})
+    return up_func(context, data_dict)
