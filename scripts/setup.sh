@@ -45,8 +45,9 @@ virtualenv() {
 }
 
 solr_jars() {
-    local stamp="$SOLR_LIB/.complete"
-    if [ -f "$stamp" ]; then
+    local stamp="$SOLR_LIB/.complete" want
+    want="$(sha1sum "$ROOT/scripts/solr-pom.xml" | cut -c1-12)"
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         say "solr: jars cached in $SOLR_LIB"
         return
     fi
@@ -60,17 +61,20 @@ solr_jars() {
             -DoutputDirectory="$SOLR_LIB" -DincludeScope=runtime >>"$CACHE/mvn.log" 2>&1 \
             || die "could not fetch Solr $SOLR_VERSION from Maven Central; see $CACHE/mvn.log"
     fi
-    ls "$SOLR_LIB"/solr-core-*.jar "$SOLR_LIB"/lucene-analysis-kuromoji-*.jar >/dev/null \
+    ls "$SOLR_LIB"/solr-core-*.jar "$SOLR_LIB"/lucene-analysis-kuromoji-*.jar \
+       "$SOLR_LIB"/lucene-analysis-icu-*.jar "$SOLR_LIB"/icu4j-*.jar >/dev/null \
         || die "Solr jars incomplete in $SOLR_LIB; see $CACHE/mvn.log"
-    touch "$stamp"
+    echo "$want" > "$stamp"
 }
 
 solr_home() {
     say "solr: writing cores (${SOLR_CORES}) under $SOLR_HOME"
-    local ckan_schema derived
+    local ckan_schema derived synonyms
     ckan_schema="$("$VENV/bin/python" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))')"
-    derived="$(mktemp)"
-    "$VENV/bin/python" "$ROOT/schemas/solr/derive_schema.py" "$ckan_schema" "$derived"
+    derived="$(mktemp)" synonyms="$(mktemp)"
+    # the stewards' synonyms are folded as the analysis folds what is typed
+    "$VENV/bin/python" "$ROOT/schemas/solr/derive_schema.py" "$ckan_schema" "$derived" \
+        "$ROOT/schemas/solr/synonyms-ja.txt" "$synonyms" || die "solr: could not derive the schema (above)"
     mkdir -p "$SOLR_HOME"
     cp "$ROOT/schemas/solr/solr.xml" "$SOLR_HOME/solr.xml"
     local core conf
@@ -78,7 +82,9 @@ solr_home() {
         conf="$SOLR_HOME/$core/conf"
         mkdir -p "$conf"
         cp "$ROOT/schemas/solr/solrconfig.xml" "$ROOT/schemas/solr/synonyms.txt" \
-           "$ROOT/schemas/solr/protwords.txt" "$conf/"
+           "$ROOT/schemas/solr/protwords.txt" "$ROOT/schemas/solr/mapping-ja.txt" \
+           "$ROOT/schemas/solr/mapping-kana.txt" "$conf/"
+        cp "$synonyms" "$conf/synonyms-ja.txt"
         if [ "$core" = ckan_stock_test ]; then
             # CKAN's own schema, untouched: the baseline the tests compare with
             cp "$ckan_schema" "$conf/schema.xml"
@@ -87,7 +93,7 @@ solr_home() {
         fi
         printf 'name=%s\n' "$core" > "$SOLR_HOME/$core/core.properties"
     done
-    rm -f "$derived"
+    rm -f "$derived" "$synonyms"
     # a Solr already serving (another CKAN version's schema) reads the files again
     if curl -sf --max-time 5 "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=STATUS" >/dev/null 2>&1; then
         for core in $SOLR_CORES; do

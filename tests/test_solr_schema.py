@@ -28,16 +28,27 @@ def test_keeps_ckan_fields_and_version_and_changes_text_analysis(tmp_path):
     assert ours.get("name") == stock.get("name")
     assert ours.get("version") == stock.get("version")
     field_names = lambda root: sorted(f.get("name") for f in root.iter("field"))
-    assert field_names(ours) == field_names(stock)
-    copies = lambda root: sorted((c.get("source"), c.get("dest"))
-                                 for c in root.iter("copyField"))
-    assert copies(ours) == copies(stock)
+    added = ["municipality_names", "text_chars", "text_synonyms", "text_words", "title_words"]
+    assert field_names(ours) == sorted(field_names(stock) + added)
+    copies = lambda root: {(c.get("source"), c.get("dest")) for c in root.iter("copyField")}
+    assert copies(stock) <= copies(ours)
+    # every source of CKAN's catch-all text is read as words and as characters too
+    for source, dest in copies(stock):
+        if dest == "text":
+            assert (source, "text_chars") in copies(ours)
+    assert ("title", "title_words") in copies(ours)
     text = next(t for t in ours.iter("fieldType") if t.get("name") == "text")
     assert text.get("autoGeneratePhraseQueries") == "true"
     for analyzer in text.findall("analyzer"):
+        char_filters = [f.get("class") for f in analyzer.findall("charFilter")]
+        assert char_filters[:2] == ["solr.ICUNormalizer2CharFilterFactory", "solr.MappingCharFilterFactory"]
         classes = [f.get("class") for f in analyzer.findall("filter")]
         assert "solr.CJKBigramFilterFactory" in classes
         assert "solr.CJKWidthFilterFactory" in classes
+    words = next(t for t in ours.iter("fieldType") if t.get("name") == "text_ja_synonyms")
+    query = next(a for a in words.findall("analyzer") if a.get("type") == "query")
+    assert query.find("tokenizer").get("class") == "solr.JapaneseTokenizerFactory"
+    assert "solr.SynonymGraphFilterFactory" in [f.get("class") for f in query.findall("filter")]
 
 
 def test_refuses_a_file_that_is_not_a_ckan_schema(tmp_path):

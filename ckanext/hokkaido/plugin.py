@@ -58,7 +58,23 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
         # API callers who ask for no facets get ours, so that the portal's
         # facets are visible through package_search as on the search page
         search_params.setdefault("facet.field", list(FACETS))
+        # the Japanese analyses of schemas/solr/derive_schema.py, weighted
+        search_params.setdefault("qf", toolkit.config.get("ckanext.hokkaido.search.query_fields"))
         return search_params
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        # the municipality's name and readings: さっぽろ, サッポロ and 札幌 find
+        # 札幌市's datasets (the field municipality_names of the derived schema)
+        code = pkg_dict.get("municipality_code")
+        municipality = None
+        if code == registry.PREFECTURE_CODE:
+            municipality = registry.prefecture()
+        elif isinstance(code, str):
+            municipality = registry.get(code)
+        if municipality is not None:
+            pkg_dict["municipality_names"] = " ".join(
+                (municipality.name, municipality.name_kana, municipality.name_hiragana))
+        return pkg_dict
 
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:
