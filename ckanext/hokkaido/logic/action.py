@@ -1,9 +1,10 @@
-"""Actions of the publishing tracker, readable anonymously through
-``/api/3/action/hokkaido_*``, and the chained ``package_update`` that keeps
-a draft without data from being published."""
+"""Actions of the publishing tracker and the search box's suggestions,
+readable anonymously through ``/api/3/action/hokkaido_*``, and the chained
+``package_update`` that keeps a draft without data from being published."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from ckan import model
@@ -21,8 +22,12 @@ __all__ = [
     "hokkaido_publishing_summary",
     "hokkaido_publishing_history",
     "hokkaido_municipality_set_elsewhere",
+    "hokkaido_search_suggest",
     "package_update",
 ]
+
+#: the most suggestions of each kind an API caller gets
+SUGGEST_LIMIT = 20
 
 
 def _validate(data_dict: dict, schema_: dict, context: dict) -> dict:
@@ -163,6 +168,55 @@ def hokkaido_municipality_set_elsewhere(context, data_dict) -> dict[str, Any]:
     return {"id": code, "url": values["elsewhere_url"] or None,
             "date": values["elsewhere_date"] or None,
             "note": values["elsewhere_note"] or None}
+
+
+def _kana_folded(text: str) -> str:
+    """NFKC, case-folded, katakana as hiragana: how a typed prefix is
+    compared with a municipality's name and readings."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+
+
+@toolkit.side_effect_free
+def hokkaido_search_suggest(context, data_dict) -> dict[str, Any]:
+    """What the search box suggests while one types: municipalities whose
+    name or reading starts with ``q`` (さっぽろ, サッポロ, 札幌), and the
+    datasets package_search finds for ``q`` (the portal's Japanese search;
+    private datasets only for those who may see them), titles first.
+
+    :param q: what has been typed (an empty ``q`` suggests nothing)
+    :type q: string
+    :param limit: how many datasets, at most 20 (default 8)
+    :type limit: int
+    :returns: ``q``, ``municipalities`` (``code``, ``name``, ``url``) and
+        ``datasets`` (``name``, ``title``, ``municipality``, ``url``)
+    :rtype: dictionary
+    """
+    toolkit.check_access("hokkaido_search_suggest", context, data_dict)
+    data = _validate(data_dict, schema.search_suggest(), context)
+    q = (data.get("q") or "")[:100]
+    limit = min(int(data.get("limit") or 8), SUGGEST_LIMIT)
+    result: dict[str, Any] = {"q": q, "municipalities": [], "datasets": []}
+    if not q:
+        return result
+    typed = _kana_folded(q)
+    for m in (registry.prefecture(), *registry.municipalities()):
+        names = (m.name, m.name_hiragana, m.name_kana)
+        if any(_kana_folded(name).startswith(typed) for name in names if name):
+            result["municipalities"].append({
+                "code": m.code, "name": m.name,
+                "url": toolkit.url_for("hokkaido_municipalities.read", code=m.code)})
+        if len(result["municipalities"]) == 5:
+            break
+    found = toolkit.get_action("package_search")(
+        {"user": context.get("user"), "auth_user_obj": context.get("auth_user_obj")},
+        {"q": q, "rows": limit, "facet": "false"})
+    for dataset in found["results"]:
+        result["datasets"].append({
+            "name": dataset["name"], "title": dataset.get("title") or dataset["name"],
+            "municipality": registry.name_of(dataset.get("municipality_code") or "") or "",
+            "url": toolkit.url_for("dataset.read", id=dataset["name"])})
+    return result
 
 
 @toolkit.chained_action

@@ -10,6 +10,7 @@ __all__ = [
     "hokkaido_publishing_summary",
     "hokkaido_publishing_history",
     "hokkaido_municipality_set_elsewhere",
+    "hokkaido_search_suggest",
 ]
 
 
@@ -30,6 +31,12 @@ def hokkaido_publishing_summary(context, data_dict):
 
 @toolkit.auth_allow_anonymous_access
 def hokkaido_publishing_history(context, data_dict):
+    return {"success": True}
+
+
+@toolkit.auth_allow_anonymous_access
+def hokkaido_search_suggest(context, data_dict):
+    """Anyone: the datasets suggested are those package_search shows the caller."""
     return {"success": True}
 
 

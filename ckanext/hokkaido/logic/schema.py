@@ -43,3 +43,9 @@ def set_elsewhere(not_empty, ignore_missing, unicode_safe, strip_value,
             "url": [ignore_missing, unicode_safe, hokkaido_http_url],
             "date": [ignore_missing, isodate],
             "note": [ignore_missing, unicode_safe, strip_value]}
+
+
+@validator_args
+def search_suggest(ignore_missing, unicode_safe, strip_value, natural_number_validator):
+    return {"q": [ignore_missing, unicode_safe, strip_value],
+            "limit": [ignore_missing, natural_number_validator]}
