@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import copy
 import csv
 import logging
@@ -46,8 +47,6 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from tests import solr  # noqa: E402  (before CKAN's imports: its own tests package)
-
 HERE = os.path.join(ROOT, "bench", "search")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 STOCK_QUERY_FIELDS = "name^4 title^4 tags^2 groups^2 text"  # CKAN's own (ckan.lib.search.query)
@@ -169,6 +168,28 @@ def timed(queries: list[str], rounds: int) -> tuple[float, float]:
     return times[len(times) // 2], times[int(len(times) * 0.95) - 1]
 
 
+@contextlib.contextmanager
+def solr_core(url: str):
+    """CKAN's search talks to the core at ``url`` for the block (CKAN 2.11
+    keeps the URL it read at start in SolrSettings; 2.12 reads the config)."""
+    from ckan.plugins import toolkit
+    try:
+        from ckan.lib.search.common import SolrSettings
+    except ImportError:
+        SolrSettings = None
+    saved_url = toolkit.config["solr_url"]
+    saved = SolrSettings.get() if SolrSettings else None
+    toolkit.config["solr_url"] = url
+    if SolrSettings:
+        SolrSettings.init(url)
+    try:
+        yield
+    finally:
+        toolkit.config["solr_url"] = saved_url
+        if SolrSettings:
+            SolrSettings.init(*saved)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ini", default=os.path.join(ROOT, "test.ini"))
@@ -194,9 +215,9 @@ def main() -> int:
         else:
             fill(args.ini, corpus)
         ours = judge(queries, corpus)
-        stock_url = solr.current_url().rsplit("/", 1)[0] + "/ckan_stock_test"
+        stock_url = toolkit.config["solr_url"].rsplit("/", 1)[0] + "/ckan_stock_test"
         saved = toolkit.config.get(QUERY_FIELDS_OPTION)
-        with solr.pointed_at(stock_url):
+        with solr_core(stock_url):
             toolkit.config[QUERY_FIELDS_OPTION] = STOCK_QUERY_FIELDS
             try:
                 ckan_search.clear_all()

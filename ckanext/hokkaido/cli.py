@@ -205,31 +205,45 @@ def register_known_portals() -> None:
 
 
 @hokkaido.command("probe")
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--municipality", "code", default=None,
               help="The municipality's 6-digit code, for the source config.")
+@click.option("--from-file", "from_file", default=None, type=click.Path(dir_okay=False),
+              help="Probe every row of a CSV/TSV/XLSX file of municipality code "
+                   "and URL (a header row is allowed), one line of result a row.")
 @click.option("--register", is_flag=True,
               help="Create the harvest source (in the municipality's "
-                   "organization, or 010006 for a shared portal).")
+                   "organization, or 010006 for a shared portal); never a "
+                   "second source for a URL already registered.")
 @click.option("--api-key-env", "api_key_env", default=None, metavar="NAME",
               help="Read the portal's API token from environment variable "
                    "NAME (not from the command line, which `ps` shows). It "
                    "is sent to URL's own host only, stored with --register "
                    "and never printed.")
-def probe(url: str, code: Optional[str], register: bool,
+def probe(url: Optional[str], code: Optional[str], from_file: Optional[str], register: bool,
           api_key_env: Optional[str]) -> None:
     """Tell which kind of portal URL is (CKAN, SHIRASAGI, DCAT feed, catalog
     CSV, web page), how many datasets it lists, and the source to register.
-    Exit 0 when recognised, 1 when unknown or unreachable."""
+    Exit 0 when recognised, 1 when unknown or unreachable (with --from-file:
+    when any row is), 2 when the command or the file cannot be used."""
     import json
     import os
 
     from harvesters.probe import KIND_LABELS, probe as run_probe
 
-    from ckanext.hokkaido import registry
+    from ckanext.hokkaido import onboarding, registry
     from ckanext.hokkaido.harvest import tokens
     from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
 
+    if from_file:
+        if url or code or api_key_env:
+            toolkit.error_shout("--from-file はURL・--municipality・--api-key-env と併用できません / "
+                                "--from-file takes no URL, --municipality or --api-key-env")
+            sys.exit(2)
+        sys.exit(_probe_file(from_file, register))
+    if not url:
+        toolkit.error_shout("URL か --from-file FILE を指定してください / give a URL or --from-file FILE")
+        sys.exit(2)
     if code and registry.name_of(code) is None:
         toolkit.error_shout(f"--municipality {code}: 北海道の市町村コードではありません / "
                             "not a Hokkaido municipality code")
@@ -266,18 +280,153 @@ def probe(url: str, code: Optional[str], register: bool,
             "トークンを送れません / cannot register: the source URL is on another "
             "host than the URL probed, which the token was given for")
         sys.exit(2)
-    owner = code or registry.PREFECTURE_CODE
-    name = f"{owner}-{result.kind.replace('_', '-')}"
-    config = dict(result.config, **({tokens.KEY: api_key} if api_key else {}))
     try:
-        toolkit.get_action("harvest_source_create")({"user": _site_user()}, {
-            "name": name, "title": f"{registry.name_of(owner)} "
-                                   f"{KIND_LABELS[result.kind]}",
-            "url": result.url, "source_type": f"hokkaido_{result.kind}",
-            "frequency": "DAILY", "owner_org": owner,
-            "config": json.dumps(config, ensure_ascii=False)})
-    except toolkit.ValidationError as e:
-        toolkit.error_shout(tokens.redact(
-            f"登録できません / cannot register: {e.error_dict}"))
+        name = onboarding.register(result, code, _site_user(), api_key)
+    except onboarding.RegistrationRefused as e:
+        toolkit.error_shout(str(e))
         sys.exit(2)
     click.echo(f"registered harvest source {name}")
+
+
+def _probe_file(path: str, register: bool) -> int:
+    """``probe --from-file``: one line of result a row; the exit code."""
+    from harvesters.probe import KIND_LABELS, probe as run_probe
+
+    from ckanext.hokkaido import onboarding
+    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+
+    try:
+        rows = onboarding.read_file(path)
+    except onboarding.RegistrationRefused as e:
+        toolkit.error_shout(str(e))
+        return 2
+    user = _site_user() if register else None
+    failed = 0
+    for done, row in enumerate(rows, 1):
+        where = f"{path} line {row.line} [{done}/{len(rows)}] {row.code} {row.url}"
+        if row.problem:
+            failed += 1
+            click.echo(f"{where}: BAD ROW {row.problem}")
+            continue
+        already = onboarding.registered().get(onboarding.same_url(row.url))
+        if already:
+            click.echo(f"{where}: 登録済みです（収集元 {already}） / already registered as source {already}")
+            continue
+        with HokkaidoHarvesterBase.make_client(None, row.url) as client:
+            result = run_probe(row.url, client, municipality_code=row.code)
+        if not result.recognized:
+            failed += 1
+            click.echo(f"{where}: UNKNOWN 種類が分かりません / unknown kind of portal ({result.detail})")
+            continue
+        found = f"{result.kind} ({KIND_LABELS[result.kind]}), {result.datasets} datasets"
+        if not register:
+            click.echo(f"{where}: {found}")
+            continue
+        try:
+            name = onboarding.register(result, row.code, user)
+        except onboarding.RegistrationRefused as e:
+            click.echo(f"{where}: {found}; NOT REGISTERED {e}")
+            continue
+        click.echo(f"{where}: {found}; registered harvest source {name}")
+    click.echo(f"{len(rows)} rows: {len(rows) - failed} recognised, {failed} bad or unknown")
+    return 1 if failed else 0
+
+
+@hokkaido.command("discover")
+@click.option("--municipality", "code", default=None, help="One municipality's 6-digit code.")
+@click.option("--all", "everyone", is_flag=True, help="All 179 municipalities of the registry.")
+@click.option("--homepage", default=None,
+              help="With --municipality: start here instead of the registry's homepage_url.")
+@click.option("--register", is_flag=True,
+              help="Register the sources found with high confidence (never one whose URL is "
+                   "registered already); list the rest for a steward.")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, writable=True),
+              help="Write the findings for review: FILE.json (everything) or FILE.csv (a row a source).")
+def discover(code: Optional[str], everyone: bool, homepage: Optional[str], register: bool,
+             out: Optional[str]) -> None:
+    """Find each municipality's open data from its official homepage (the
+    registry's homepage_url): the links that lead to open data, followed
+    within the site, and what they lead to probed. One line a municipality;
+    exit 0 when every site could be searched, 1 when some could not (named),
+    2 for a bad option or file."""
+    import csv
+    import json
+
+    from harvesters.discover import discover as run_discover, sort_key
+    from harvesters.probe import ProbeResult
+
+    from ckanext.hokkaido import onboarding, registry
+    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+
+    if bool(code) == bool(everyone):
+        toolkit.error_shout("--municipality CODE か --all のどちらかを指定してください / "
+                            "give either --municipality CODE or --all")
+        sys.exit(2)
+    if code and registry.get(code) is None:
+        toolkit.error_shout(f"--municipality {code}: 北海道の市町村コードではありません / "
+                            "not a Hokkaido municipality code")
+        sys.exit(2)
+    if homepage and not code:
+        toolkit.error_shout("--homepage は --municipality と使います / --homepage goes with --municipality")
+        sys.exit(2)
+    if out and not out.endswith((".json", ".csv")):
+        toolkit.error_shout(f"--out {out}: .json か .csv にしてください / use a .json or .csv file")
+        sys.exit(2)
+    towns = [registry.get(code)] if code else list(registry.municipalities())
+    user = _site_user() if register else None
+    findings, unsearched = [], 0
+    with HokkaidoHarvesterBase.make_client() as client:
+        for done, town in enumerate(towns, 1):
+            head = f"[{done}/{len(towns)}] {town.code} {town.name}"
+            start = homepage or town.homepage_url
+            if not start:
+                click.echo(f"{head}: ホームページURLが登録簿にありません / no homepage in the registry")
+                unsearched += 1
+                continue
+            result = run_discover(start, client, code=town.code)
+            result.found.sort(key=sort_key)
+            entry = result.to_dict()
+            entry["name"] = town.name
+            for found, shown in zip(result.found, entry["found"]):
+                shown["registered"] = None
+                if found.kind == "shared":
+                    shown["action"] = f"shared source {found.shared}"
+                elif register and found.confidence == "high":
+                    probed = ProbeResult(probed_url=found.url, kind=found.kind, url=found.url,
+                                                    config=found.config, datasets=found.datasets)
+                    try:
+                        shown["registered"] = onboarding.register(probed, town.code, user)
+                        shown["action"] = f"registered {shown['registered']}"
+                    except onboarding.RegistrationRefused as e:
+                        shown["action"] = str(e)
+                else:
+                    shown["action"] = "for a steward to review"
+            findings.append(entry)
+            if not result.found:
+                unsearched += bool(result.problems) and not result.tried
+                why = f" ({result.problems[0]})" if result.problems else f" ({len(result.tried)} pages tried)"
+                click.echo(f"{head}: 見つかりません / nothing found{why}")
+            for shown in entry["found"]:
+                click.echo(f"{head}: {shown['kind']} {shown['url']} ({shown['confidence']}, "
+                           f"{shown['datasets'] if shown['datasets'] is not None else '?'} datasets) "
+                           f"-> {shown['action']}")
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as f:
+            if out.endswith(".json"):
+                json.dump(findings, f, ensure_ascii=False, indent=2)
+            else:
+                writer = csv.writer(f)
+                writer.writerow(["code", "name", "homepage", "kind", "url", "confidence", "datasets", "action",
+                                 "evidence", "problems"])
+                for entry in findings:
+                    for shown in entry["found"] or [None]:
+                        evidence = " > ".join(f"{s['text']} ({s['url']})" for s in shown["evidence"]) if shown else ""
+                        values = ([shown[k] for k in ("kind", "url", "confidence", "datasets", "action")]
+                                  if shown else ["", "", "", "", ""])
+                        writer.writerow([entry["code"], entry["name"], entry["homepage"], *values,
+                                         evidence or " ; ".join(entry["tried"]), " ; ".join(entry["problems"])])
+        click.echo(f"findings written to {out}")
+    found = sum(1 for entry in findings if entry["found"])
+    click.echo(f"{len(towns)} municipalities: sources found for {found}, nothing for {len(towns) - found}, "
+               f"{unsearched} could not be searched")
+    sys.exit(1 if unsearched else 0)
