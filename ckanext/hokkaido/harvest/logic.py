@@ -155,9 +155,9 @@ def harvest_source_reindex(up_func, context: Context, data_dict: DataDict) -> bo
     ``harvest_source_patch`` is refused ("There is a schema field with the
     same name"). While the nightly run defers indexing, the source is handed
     to the run's next flush instead."""
+    toolkit.check_access("harvest_source_reindex", context, data_dict)
     if not indexing.INDEXES_IN_ACTIONS:
         return up_func(context, data_dict)
-    toolkit.check_access("harvest_source_reindex", context, data_dict)
     source_id = toolkit.get_or_bust(data_dict, "id")
     if indexing.is_deferred():
         indexing.mark([source_id])
