@@ -339,7 +339,7 @@ def _probe_file(path: str, register: bool) -> int:
               help="With --municipality: start here instead of the registry's homepage_url.")
 @click.option("--register", is_flag=True,
               help="Register the sources found with high confidence (never one whose URL is "
-                   "registered already); list the rest for a steward.")
+                   "registered already); the rest are proposed to stewards (/municipalities/CODE/proposals).")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False, writable=True),
               help="Write the findings for review: FILE.json (everything) or FILE.csv (a row a source).")
 def discover(code: Optional[str], everyone: bool, homepage: Optional[str], register: bool,
@@ -355,7 +355,7 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
     from harvesters.discover import discover as run_discover, sort_key
     from harvesters.probe import ProbeResult
 
-    from ckanext.hokkaido import onboarding, registry
+    from ckanext.hokkaido import onboarding, proposals, registry
     from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
 
     if bool(code) == bool(everyone):
@@ -399,8 +399,11 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
                         shown["action"] = f"registered {shown['registered']}"
                     except onboarding.RegistrationRefused as e:
                         shown["action"] = str(e)
+                elif onboarding.registered().get(onboarding.same_url(found.url)):
+                    shown["action"] = "already registered"
                 else:
-                    shown["action"] = "for a steward to review"
+                    proposals.propose(town.code, found)
+                    shown["action"] = f"proposed to stewards (/municipalities/{town.code}/proposals)"
             findings.append(entry)
             if not result.found:
                 unsearched += bool(result.problems) and not result.tried

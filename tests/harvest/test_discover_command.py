@@ -42,7 +42,7 @@ def test_discover_lists_a_page_of_files_for_a_steward_and_names_what_it_could_no
         out = tmp_path / "found.csv"
         result = cli.invoke(ckan, ["hokkaido", "discover", "--municipality", "012092", "--homepage", site.url + "/",
                                    "--register", "--out", str(out)])
-    assert "webpage" in result.output and "for a steward to review" in result.output
+    assert "webpage" in result.output and "proposed to stewards (/municipalities/012092/proposals)" in result.output
     assert call_action("harvest_source_list", context={"ignore_auth": True}) == []
     rows = out.read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("code,name,homepage,kind,url,confidence") and "オープンデータ" in rows[1]
