@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -36,8 +35,6 @@ from harvesters.errors import HarvestError, HttpStatusError
 from harvesters.probe import ProbeResult, probe
 
 __all__ = ["Discovery", "Found", "Step", "SHARED_PORTALS", "discover"]
-
-log = logging.getLogger(__name__)
 
 #: words in a link (text, image alt, URL) that lead to open data
 OPEN_DATA_WORDS = ("オープンデータ", "opendata", "open data", "open_data", "open-data", "データカタログ",

@@ -281,7 +281,7 @@ def probe(url: Optional[str], code: Optional[str], from_file: Optional[str], reg
             "host than the URL probed, which the token was given for")
         sys.exit(2)
     try:
-        name = onboarding.register(result, code, _site_user(), api_key)
+        name = onboarding.register(result.kind, result.url, result.config, code, _site_user(), api_key)
     except onboarding.RegistrationRefused as e:
         toolkit.error_shout(str(e))
         sys.exit(2)
@@ -308,7 +308,7 @@ def _probe_file(path: str, register: bool) -> int:
             failed += 1
             click.echo(f"{where}: BAD ROW {row.problem}")
             continue
-        already = onboarding.registered().get(onboarding.same_url(row.url))
+        already = onboarding.source_registered_at(row.url)
         if already:
             click.echo(f"{where}: 登録済みです（収集元 {already}） / already registered as source {already}")
             continue
@@ -323,7 +323,7 @@ def _probe_file(path: str, register: bool) -> int:
             click.echo(f"{where}: {found}")
             continue
         try:
-            name = onboarding.register(result, row.code, user)
+            name = onboarding.register(result.kind, result.url, result.config, row.code, user)
         except onboarding.RegistrationRefused as e:
             click.echo(f"{where}: {found}; NOT REGISTERED {e}")
             continue
@@ -353,7 +353,6 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
     import json
 
     from harvesters.discover import discover as run_discover, sort_key
-    from harvesters.probe import ProbeResult
 
     from ckanext.hokkaido import onboarding, proposals, registry
     from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
@@ -392,14 +391,13 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
                 if found.kind == "shared":
                     shown["action"] = f"shared source {found.shared}"
                 elif register and found.confidence == "high":
-                    probed = ProbeResult(probed_url=found.url, kind=found.kind, url=found.url,
-                                                    config=found.config, datasets=found.datasets)
                     try:
-                        shown["registered"] = onboarding.register(probed, town.code, user)
+                        shown["registered"] = onboarding.register(found.kind, found.url, found.config,
+                                                                  town.code, user)
                         shown["action"] = f"registered {shown['registered']}"
                     except onboarding.RegistrationRefused as e:
                         shown["action"] = str(e)
-                elif onboarding.registered().get(onboarding.same_url(found.url)):
+                elif onboarding.source_registered_at(found.url):
                     shown["action"] = "already registered"
                 else:
                     proposals.propose(town.code, found)

@@ -18,13 +18,14 @@ from ckanext.harvest.model import HarvestSource
 
 from harvesters.client import Limits
 from harvesters.errors import BadResponse, LimitExceeded
-from harvesters.probe import KIND_LABELS, ProbeResult
+from harvesters.probe import KIND_LABELS
 from harvesters.tables import read_table
 
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import tokens
 
-__all__ = ["FileRow", "RegistrationRefused", "read_rows", "registered", "register", "same_url"]
+__all__ = ["FileRow", "RegistrationRefused", "read_file", "read_rows", "register", "same_url",
+           "source_registered_at"]
 
 #: a file of URLs to onboard: small, and read with the table reader's bounds
 FILE_LIMITS = Limits(max_table_rows=5000)
@@ -95,12 +96,14 @@ def same_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
 
 
-def registered() -> dict[str, str]:
-    """Every harvest source's URL (as :func:`same_url` compares it) → its name."""
+def source_registered_at(url: str) -> Optional[str]:
+    """The name of the active harvest source whose URL is ``url`` (as
+    :func:`same_url` compares them), or ``None``."""
+    wanted = same_url(url)
     rows = (model.Session.query(HarvestSource.url, model.Package.name)
             .join(model.Package, model.Package.id == HarvestSource.id)
             .filter(model.Package.state == "active"))
-    return {same_url(url): name for url, name in rows}
+    return next((name for source_url, name in rows if same_url(source_url) == wanted), None)
 
 
 def _free_name(base: str) -> str:
@@ -111,24 +114,25 @@ def _free_name(base: str) -> str:
     return name
 
 
-def register(result: ProbeResult, code: Optional[str], user: str,
+def register(kind: str, url: str, config: dict[str, Any], code: Optional[str], user: str,
              api_key: Optional[str] = None) -> str:
-    """Create the harvest source ``result`` proposes, in the municipality's
+    """Create a harvest source of ``kind`` (an adapter kind, as a probe or
+    discovery names it) for ``url`` with ``config``, in the municipality's
     organization (the prefecture's, 010006, for a shared portal); its name.
 
     :raises RegistrationRefused: the URL is registered already, or CKAN
         refused the source (its errors, tokens redacted).
     """
-    already = registered().get(same_url(result.url))
+    already = source_registered_at(url)
     if already:
         raise RegistrationRefused(f"登録済みです（収集元 {already}） / already registered as source {already}")
     owner = code or registry.PREFECTURE_CODE
-    name = _free_name(f"{owner}-{result.kind.replace('_', '-')}")
-    config: dict[str, Any] = dict(result.config, **({tokens.KEY: api_key} if api_key else {}))
+    name = _free_name(f"{owner}-{kind.replace('_', '-')}")
+    config = dict(config, **({tokens.KEY: api_key} if api_key else {}))
     try:
         toolkit.get_action("harvest_source_create")({"user": user}, {
-            "name": name, "title": f"{registry.name_of(owner)} {KIND_LABELS[result.kind]}",
-            "url": result.url, "source_type": f"hokkaido_{result.kind}",
+            "name": name, "title": f"{registry.name_of(owner)} {KIND_LABELS[kind]}",
+            "url": url, "source_type": f"hokkaido_{kind}",
             "frequency": "DAILY", "owner_org": owner,
             "config": json.dumps(config, ensure_ascii=False)})
     except toolkit.ValidationError as e:

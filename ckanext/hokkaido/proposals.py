@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from ckan import model
 
 from harvesters.discover import Found
-from harvesters.probe import ProbeResult
 
 from ckanext.hokkaido import onboarding
 
@@ -78,9 +77,8 @@ def decide(proposal: dict[str, Any], accept: bool, user: str, site_user: str) ->
         raise ValueError(f"proposal {proposal['id']} is {proposal['status']} already")
     name = None
     if accept:
-        result = ProbeResult(probed_url=proposal["url"], kind=proposal["kind"], url=proposal["url"],
-                             config=proposal["config"], datasets=proposal["datasets"])
-        name = onboarding.register(result, proposal["code"], site_user)
+        name = onboarding.register(proposal["kind"], proposal["url"], proposal["config"], proposal["code"],
+                                   site_user)
     model.Session.execute(sa.text("""
         UPDATE hokkaido_source_proposal SET status = :status, source_name = :name, decided_by = :user,
             decided_at = :now WHERE id = :id AND status = 'proposed'

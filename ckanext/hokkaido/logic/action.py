@@ -4,6 +4,7 @@ readable anonymously through ``/api/3/action/hokkaido_*``, and the chained
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from typing import Any
 
@@ -179,6 +180,14 @@ def _kana_folded(text: str) -> str:
     return "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
 
 
+@functools.lru_cache(maxsize=1)
+def _folded_names() -> tuple[tuple[Any, tuple[str, ...]], ...]:
+    """The prefecture and the municipalities with their name and readings
+    folded (:func:`_kana_folded`), once: the search box asks at every key."""
+    return tuple((m, tuple(_kana_folded(n) for n in (m.name, m.name_hiragana, m.name_kana) if n))
+                 for m in (registry.prefecture(), *registry.municipalities()))
+
+
 @toolkit.side_effect_free
 def hokkaido_search_suggest(context, data_dict) -> dict[str, Any]:
     """What the search box suggests while one types: municipalities whose
@@ -202,9 +211,8 @@ def hokkaido_search_suggest(context, data_dict) -> dict[str, Any]:
     if not q:
         return result
     typed = _kana_folded(q)
-    for m in (registry.prefecture(), *registry.municipalities()):
-        names = (m.name, m.name_hiragana, m.name_kana)
-        if any(_kana_folded(name).startswith(typed) for name in names if name):
+    for m, names in _folded_names():
+        if any(name.startswith(typed) for name in names):
             result["municipalities"].append({
                 "code": m.code, "name": m.name,
                 "url": toolkit.url_for("hokkaido_municipalities.read", code=m.code)})
