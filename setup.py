@@ -13,7 +13,7 @@ setup(
                                               "harvesters", "harvesters.*"]),
     include_package_data=True,
     package_data={"ckanext.hokkaido": [
-        "config_declaration.yaml", "harvest/config_declaration.yaml", "schemas/*.yaml", "data/*.csv",
+        "config_declaration.yaml", "harvest/config_declaration.yaml", "schemas/*.yaml", "data/*.csv", "data/*.json",
         "templates/**/*.html", "i18n/**/*", "migration/**/*",
         "public/**/*", "assets/**/*",
     ], "harvesters": ["data/*.csv"]},

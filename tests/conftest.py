@@ -3,6 +3,7 @@
 ``clean_db`` is overridden so that after CKAN resets the database the
 migrations of the plugins we run with (activity, harvest, hokkaido) are
 applied again and the hokkaido tables emptied (``tests/database.py``).
+``inbox`` a real SMTP server (aiosmtpd, ``tests/mail.py``).
 ``portal`` is a fake municipal portal: a real HTTP server on 127.0.0.1
 (``tests/fakes/portal_server.py``).
 """
@@ -12,6 +13,7 @@ import pytest
 
 from tests.database import reset_portal_db
 from tests.fakes.portal_server import PortalServer
+from tests.mail import SMTP_PORT, Inbox
 
 
 @pytest.fixture
@@ -26,3 +28,15 @@ def portal() -> Iterator[PortalServer]:
         yield server
         server.wait_idle()
         assert not server.errors, "a portal handler raised:\n" + "\n".join(server.errors)
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    """An SMTP server on 127.0.0.1:SMTP_PORT for the test's duration."""
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield handler
+    controller.stop()

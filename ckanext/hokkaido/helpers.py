@@ -14,6 +14,9 @@ __all__ = [
     "hokkaido_stale_months",
     "hokkaido_status_label",
     "hokkaido_harvester_title",
+    "hokkaido_front_page",
+    "hokkaido_use_cases_of",
+    "hokkaido_data_request_status_label",
 ]
 
 
@@ -58,3 +61,23 @@ def hokkaido_harvester_title(source_type: str) -> str:
     except KeyError:  # ckanext-harvest not loaded
         return source_type
     return next((i["title"] for i in infos if i["name"] == source_type), source_type)
+
+
+def hokkaido_front_page() -> dict[str, Any]:
+    """The front page's figures and lists (:mod:`ckanext.hokkaido.front_page`)."""
+    from ckanext.hokkaido.front_page import front_page
+    return front_page()
+
+
+def hokkaido_use_cases_of(package_id: str) -> list[dict[str, Any]]:
+    """The use cases that use a dataset, newest first (the dataset page)."""
+    return toolkit.get_action("hokkaido_use_case_list")(
+        {"user": toolkit.current_user.name if toolkit.current_user.is_authenticated else ""},
+        {"dataset": package_id})["results"]
+
+
+def hokkaido_data_request_status_label(status: str) -> str:
+    """A data request's status in the page's language (受付, 検討中 …)."""
+    from ckanext.hokkaido.community.data_requests import STATUSES
+    english, japanese = STATUSES.get(status, (status, status))
+    return japanese if toolkit.h.lang() == "ja" else toolkit._(english)

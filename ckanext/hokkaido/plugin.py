@@ -8,7 +8,11 @@ from ckan import plugins
 from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import licences, registry, views
+from ckanext.hokkaido.community import action as community_action
+from ckanext.hokkaido.community import auth as community_auth
+from ckanext.hokkaido.community import views as community_views
+from ckanext.hokkaido.logic import action, auth
 
 #: facets added to the dataset search page and to package_search: an
 #: English message id for the page (translated by the portal's catalogue)
@@ -24,9 +28,15 @@ FACETS = OrderedDict([
 ])
 
 
-@toolkit.blanket.blueprints
-@toolkit.blanket.actions
-@toolkit.blanket.auth_functions
+def _members(*modules: Any) -> Any:
+    """What the modules export (``__all__``), for a blanket decorator."""
+    return lambda: {name: getattr(module, name) for module in modules for name in module.__all__}
+
+
+@toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views)
+                                     for name in module.__all__])
+@toolkit.blanket.actions(_members(action, community_action))
+@toolkit.blanket.auth_functions(_members(auth, community_auth))
 @toolkit.blanket.cli
 @toolkit.blanket.helpers
 @toolkit.blanket.validators
@@ -43,7 +53,16 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
 
     def update_config(self, config: Any) -> None:
         toolkit.add_template_directory(config, "templates")
+        toolkit.add_public_directory(config, "public")
         toolkit.add_resource("assets", "hokkaido")
+        # the portal's own face and licences unless the site sets its own
+        # (CKAN's generated ckan.ini names CKAN's logo and icon)
+        if config.get("ckan.site_logo") in (None, "", "/base/images/ckan-logo.png"):
+            config["ckan.site_logo"] = "/hokkaido/logo.svg"
+        if config.get("ckan.favicon") in (None, "", "/base/images/ckan.ico"):
+            config["ckan.favicon"] = "/hokkaido/favicon.svg"
+        if not config.get("licenses_group_url"):
+            config["licenses_group_url"] = "file://" + licences.LICENCES_FILE
 
     # IFacets
 

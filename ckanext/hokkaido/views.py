@@ -17,10 +17,11 @@ from ckan.plugins import toolkit
 from ckanext.hokkaido import tracker
 from ckanext.hokkaido.inventory import file as inventory
 
-__all__ = ["municipalities", "account"]
+__all__ = ["municipalities", "account", "pages"]
 
 municipalities = Blueprint("hokkaido_municipalities", __name__)
 account = Blueprint("hokkaido_account", __name__)
+pages = Blueprint("hokkaido_pages", __name__)
 
 STATUS_COLORS = {
     tracker.PUBLISHING: "#2e7d32",
@@ -183,6 +184,13 @@ def proposals(code: str) -> Any:
     except toolkit.NotAuthorized:
         return toolkit.abort(403, toolkit._("Only editors of the municipality's organization may see its proposals"))
     return toolkit.render("hokkaido/proposals.html", {"m": row, "proposals": found, "errors": errors})
+
+
+@pages.route("/terms")
+def terms() -> str:
+    """The terms of use, with the portal's licence list."""
+    licences = toolkit.get_action("license_list")(_context(), {})
+    return toolkit.render("hokkaido/terms.html", {"licences": licences})
 
 
 @account.after_app_request

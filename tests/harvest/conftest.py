@@ -4,7 +4,7 @@
 database ``ckan_source_test``, Solr core ``ckan_source_test`` and Redis db 3,
 see ``source-ckan.ini``) started once per session; ``remote`` empties it
 before each test. ``portals`` starts fake CKAN portals on loopback and
-``inbox`` a real SMTP server (aiosmtpd). ``harvest`` creates harvest sources in the CKAN under test
+``inbox`` (tests/conftest.py) is a real SMTP server. ``harvest`` creates harvest sources in the CKAN under test
 through ckanext-harvest's actions and runs jobs in-process, gather → fetch →
 import, exactly as the queue consumers would.
 """
@@ -22,7 +22,6 @@ from ckan.tests import factories
 
 from ckanext.harvest.model import HarvestObject
 
-from tests.harvest.helpers import SMTP_PORT
 from tests.harvest.jobs import run_job
 from tests.fakes.source_ckan import SourceCkan
 from tests.fakes.ckan import FakeCkan, make_dataset
@@ -57,30 +56,6 @@ def portals():
     yield start
     for server in started:
         server.stop()
-
-
-class Inbox:
-    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
-        return "250 Message accepted for delivery"
-
-
-
-
-@pytest.fixture
-def inbox():
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield handler
-    controller.stop()
 
 
 class Harvest:

@@ -17,7 +17,7 @@ from ckan.tests.helpers import CKANCliRunner
 
 from ckanext.harvest.model import HarvestJob
 
-from tests.fakes.source_ckan import free_port
+from tests.mail import SMTP_PORT  # noqa: F401 - the inbox fixture's port, for smtp.server
 
 #: settings that keep the tests fast; individual tests override them
 FAST_HARVEST = {
@@ -25,8 +25,6 @@ FAST_HARVEST = {
     "ckanext.hokkaido.harvest.retries": 0,
     "ckanext.hokkaido.harvest.timeout": 10,
 }
-
-SMTP_PORT = free_port()
 
 #: the marks of a test of the nightly run: fast harvest settings, two workers
 NIGHTLY_MARKS = [

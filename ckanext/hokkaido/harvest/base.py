@@ -91,7 +91,7 @@ from harvesters.client import HostThrottle, HttpClient
 from harvesters.records import Record
 from harvesters.base import SourceAdapter
 
-from ckanext.hokkaido import extras, registry
+from ckanext.hokkaido import extras, licences, registry
 from ckanext.hokkaido.harvest import errors, indexing, tokens
 from ckanext.hokkaido.settings import limits_from_config
 
@@ -237,6 +237,20 @@ def clean_tags(tags: list[str]) -> list[str]:
         if len(text) >= 2 and text not in cleaned:
             cleaned.append(text)
     return cleaned
+
+
+def harvested_licence(record: Record) -> tuple[str, Optional[str]]:
+    """The dataset's ``license_id`` for a harvested record: the portal's
+    licence the source's id, URL or name means (:func:`licences.resolve`).
+    A licence it cannot map is kept as the source gave it (CKAN shows an
+    unknown id as it is) and returned second, for the run's report."""
+    given = record.license_id or record.license_title
+    if not given:
+        return "", None
+    known = licences.resolve(record.license_id, record.license_title)
+    if known is not None:
+        return known, None
+    return given[:200], given
 
 
 def _empty(value: Any) -> bool:
@@ -757,7 +771,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             "title": record.title,
             "notes": record.notes,
             "tags": [{"name": tag} for tag in clean_tags(record.tags)],
-            "license_id": record.license_id or "",
+            "license_id": harvested_licence(record)[0],
             "resources": [dict(resource) for resource in record.resources],
             "municipality_code": record.municipality_code,
             "source_url": record.source_url or "",
@@ -850,6 +864,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
                               "the record's municipality code is not a Hokkaido municipality",
                               f"municipality_code {code!r}")
         record = self._without_unsafe_links(harvest_object, record)
+        unmapped = harvested_licence(record)[1]
+        if unmapped:
+            self._object_error(harvest_object, "[warning] ライセンスを対応付けられません（収集元の表記のまま保存） / "
+                                               "licence not recognised, kept as the source wrote it",
+                               "Import", repr(unmapped[:200]))
         _, date_problem = read_modified(record.source_modified, _now())
         if date_problem:  # the dataset imports without it (the tracker then uses when we first saw it)
             self._object_error(harvest_object, "[warning] 収集元の更新日を使いません（読めない日付か未来の日付） / "

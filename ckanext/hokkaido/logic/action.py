@@ -66,7 +66,9 @@ def hokkaido_municipality_list(context, data_dict) -> list[dict[str, Any]]:
 @toolkit.side_effect_free
 def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     """One municipality: status, sources with their last runs and errors,
-    standard-dataset coverage and its newest public datasets.
+    standard-dataset coverage, its newest public datasets and how many
+    data requests its organization has (``data_requests``: ``total`` and
+    by status).
 
     Errors are public messages in our own words; sysadmins and members of a
     source's organization also get each one's ``detail``. Source URLs are
@@ -103,6 +105,11 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
                         "source_url": p.get("source_url"),
                         "num_resources": p.get("num_resources", 0)}
                        for p in found["results"]]
+    # data requests to its organization (hidden ones not counted)
+    from ckanext.hokkaido.community import data_requests
+    organization = model.Group.by_name(code)
+    row["data_requests"] = data_requests.counts_by_organization(organization.id) if organization is not None \
+        else {**{status: 0 for status in data_requests.STATUSES}, "total": 0}
     return row
 
 
