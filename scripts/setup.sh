@@ -120,6 +120,28 @@ ckan_ini() {
     say "ckan: $ini configured"
 }
 
+# axe-core, the accessibility engine the browser tests run in Chromium
+# (tests/accessibility.py), from the npm registry; the tarball is checked
+# against the registry's published sha512 before it is unpacked
+AXE_VERSION=4.10.2
+AXE_INTEGRITY="sha512-RE3mdQ7P3FRSe7eqCWoeQ/Z9QXrtniSjp1wUjt5nRC3WIpz5rSCve6o3fsZ2aCpJtrZjSZgjwXAoTO5k4tEI0w=="
+axe_core() {
+    local dir="$CACHE/axe-core-$AXE_VERSION" tgz="$CACHE/axe-core-$AXE_VERSION.tgz"
+    if [ -f "$dir/axe.min.js" ]; then
+        say "axe-core: $AXE_VERSION cached"
+        return
+    fi
+    say "axe-core: downloading $AXE_VERSION from the npm registry (once)"
+    curl -fsSL --retry 3 -o "$tgz" "https://registry.npmjs.org/axe-core/-/axe-core-$AXE_VERSION.tgz" \
+        || die "axe-core: download failed (registry.npmjs.org unreachable?)"
+    local got
+    got="sha512-$("$PYTHON" -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$tgz")"
+    [ "$got" = "$AXE_INTEGRITY" ] || { rm -f "$tgz"; die "axe-core: $tgz does not match the registry's sha512"; }
+    mkdir -p "$dir"
+    tar -xzf "$tgz" -C "$dir" --strip-components=1 package/axe.min.js package/LICENSE
+    rm -f "$tgz"
+}
+
 translations() {
     # the portal's Japanese catalogue (ITranslation of the hokkaido plugin)
     "$VENV/bin/pybabel" compile -D ckanext-hokkaido \
@@ -131,6 +153,7 @@ system_packages
 virtualenv
 solr_jars
 solr_home
+axe_core
 translations
 ckan_ini
 say "setup complete"

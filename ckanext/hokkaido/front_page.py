@@ -41,8 +41,7 @@ def _compute() -> dict[str, Any]:
     rows = [r for r in tracker.cached_statuses() if not r["is_prefecture"]]
     summary = tracker.summarize(rows)
     points, height = map_points(rows)
-    fields = "name,title,municipality_code,metadata_created,metadata_modified,organization"
-    newest = _search(sort="metadata_created desc", rows=6, fl=fields)["results"]
+    newest = _search(sort="metadata_created desc", rows=6)["results"]
     week = _search(fq="metadata_modified:[NOW/DAY-7DAYS TO *]", rows=0)["count"]
     standard = [{"no": s.no, "name": s.name,
                  "municipalities": sum(1 for r in rows if s.no in (r.get("standard_datasets") or []))}

@@ -25,10 +25,10 @@ pages = Blueprint("hokkaido_pages", __name__)
 
 STATUS_COLORS = {
     tracker.PUBLISHING: "#2e7d32",
-    tracker.STALE: "#e0a000",
+    tracker.STALE: "#946000",   # each readable in white on it (WCAG AA, checked by axe)
     tracker.ELSEWHERE: "#1565c0",
     tracker.HARVEST_ERROR: "#c62828",
-    tracker.UNKNOWN: "#9e9e9e",
+    tracker.UNKNOWN: "#6e6e6e",
 }
 
 # the frame of the map: Hokkaido's extent in degrees, with a margin

@@ -38,6 +38,25 @@ def _page() -> int:
     return max(int(page), 1) if page.isdigit() else 1
 
 
+def _summary(errors: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
+    """The errors above a form, each under its field's label."""
+    return {labels.get(field, field): " ".join(str(m) for m in (messages if isinstance(messages, list) else [messages]))
+            for field, messages in errors.items()}
+
+
+def _use_case_labels() -> dict[str, str]:
+    _ = toolkit._
+    return {"title": _("Title"), "name": _("URL name"), "description": _("Description"), "url": _("Link"),
+            "image_url": _("Image URL"), "datasets": _("Datasets used")}
+
+
+def _request_labels() -> dict[str, str]:
+    _ = toolkit._
+    return {"organization": _("Organization asked"), "title": _("Data wanted"),
+            "description": _("What the data is (contents, area, period)"), "reason": _("What it would be used for"),
+            "status": _("Status"), "message": _("Answer"), "dataset": _("Dataset published (name or address)")}
+
+
 def _dataset_names(text: str) -> list[str]:
     """The form's datasets: one name or URL a line (or comma-separated)."""
     names = []
@@ -78,14 +97,16 @@ def _use_case_form(use_case: dict[str, Any] | None) -> Any:
             return toolkit.abort(403, toolkit._("Only the author of a use case may edit it"))
         except toolkit.ValidationError as exc:
             return toolkit.render("hokkaido/use_case_form.html", {
-                "use_case": use_case, "values": values, "errors": exc.error_dict})
+                "use_case": use_case, "values": values, "errors": exc.error_dict,
+                "error_summary": _summary(exc.error_dict, _use_case_labels())})
         toolkit.h.flash_success(toolkit._("Use case saved"))
         return toolkit.redirect_to("hokkaido_use_cases.read", id=saved["name"])
     if use_case is not None:
         values = {**use_case, "datasets_text": "\n".join(d["name"] for d in use_case["datasets"])}
     else:
         values["datasets_text"] = toolkit.request.args.get("dataset", "")
-    return toolkit.render("hokkaido/use_case_form.html", {"use_case": use_case, "values": values, "errors": {}})
+    return toolkit.render("hokkaido/use_case_form.html", {"use_case": use_case, "values": values, "errors": {},
+                                                          "error_summary": {}})
 
 
 @use_cases.route("/usecases/new", methods=["GET", "POST"])
@@ -166,7 +187,8 @@ def request_new() -> Any:
             toolkit.h.flash_success(toolkit._("Your request was sent to {organization}").format(
                 organization=created["organization_title"]))
             return toolkit.redirect_to("hokkaido_data_requests.read", id=created["id"])
-    return toolkit.render("hokkaido/data_request_form.html", {"values": values, "errors": errors})
+    return toolkit.render("hokkaido/data_request_form.html", {
+        "values": values, "errors": errors, "error_summary": _summary(errors, _request_labels())})
 
 
 @requests.route("/datarequests/<int:id>", methods=["GET", "POST"], endpoint="read")
@@ -183,7 +205,8 @@ def request_read(id: int) -> Any:
                                        else toolkit._("Request shown again"))
             else:
                 values = {k: form.get(k, "").strip() for k in ("status", "message", "dataset")}
-                toolkit.get_action("hokkaido_data_request_answer")(_context(), {"id": id, **values})
+                dataset = (_dataset_names(values["dataset"]) or [""])[0]  # a name or the dataset's address
+                toolkit.get_action("hokkaido_data_request_answer")(_context(), {"id": id, **values, "dataset": dataset})
                 toolkit.h.flash_success(toolkit._("Answer saved"))
         except toolkit.NotAuthorized as exc:
             return toolkit.abort(403, str(exc) or toolkit._("Not authorized"))
@@ -194,11 +217,13 @@ def request_read(id: int) -> Any:
         else:
             return toolkit.redirect_to("hokkaido_data_requests.read", id=id)
     try:
-        request = toolkit.get_action("hokkaido_data_request_show")(_context(), {"id": id})
+        shown = toolkit.get_action("hokkaido_data_request_show")(_context(), {"id": id})
     except toolkit.ObjectNotFound:
         return toolkit.abort(404, toolkit._("Data request not found"))
+    # not "request": the templates read Flask's request (the header does)
     return toolkit.render("hokkaido/data_request.html", {
-        "request": request, "statuses": data_requests.STATUSES, "errors": errors,
-        "values": values or {"status": request["status"]},
+        "data_request": shown, "statuses": data_requests.STATUSES, "errors": errors,
+        "error_summary": _summary(errors, _request_labels()),
+        "values": values or {"status": shown["status"]},
         "may_answer": _allowed("hokkaido_data_request_answer", {"id": id}),
         "may_moderate": _allowed("hokkaido_data_request_moderate", {"id": id})})
