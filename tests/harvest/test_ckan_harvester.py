@@ -66,7 +66,7 @@ def test_first_run(remote, harvest):
     assert kosodate["title"] == "保育所一覧"
     assert kosodate["notes"] == "市内の保育所"
     assert sorted(t["name"] for t in kosodate["tags"]) == ["子育て", "教育"]
-    assert kosodate["license_id"] == "cc-by"
+    assert kosodate["license_id"] == "cc-by-4.0"  # the source CKAN's cc-by, on the portal's list
     assert kosodate["municipality_code"] == SAPPORO
     assert kosodate["source_url"] == f"{remote.url}/dataset/kosodate"
     assert kosodate["source_identifier"] == made["id"]
