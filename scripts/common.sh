@@ -26,6 +26,12 @@ PG_DB="${PG_DB:-ckan_default}"
 PG_TEST_DB="${PG_TEST_DB:-ckan_test}"
 PG_SOURCE_DB="${PG_SOURCE_DB:-ckan_source_test}"   # the second CKAN the harvest tests read
 PG_RESTORE_DB="${PG_RESTORE_DB:-ckan_restore_test}" # the empty stack the backup test restores into
+# the DataStore: tables in their own databases, written by PG_USER, read by a read-only user
+PG_DATASTORE_DB="${PG_DATASTORE_DB:-datastore_default}"
+PG_DATASTORE_TEST_DB="${PG_DATASTORE_TEST_DB:-datastore_test}"
+PG_RO_USER="${PG_RO_USER:-datastore_ro}"
+PG_RO_PASSWORD="${PG_RO_PASSWORD:-datastore_ro}"
+XLOADER_VERSION="2.6.0"
 REDIS_PORT="${REDIS_PORT:-6379}"
 SOLR_PORT="${SOLR_PORT:-8983}"
 SOLR_HOME="$VAR/solr"
@@ -61,7 +67,7 @@ pid_alive() {
 # the portal's settings, the same for the demo (setup.sh) and a production
 # host (production-ini.sh); everything else in INI is left as it is.
 portal_settings() {
-    local ini="$1" db="$2" solr="$3" redis="$4" site="$5" storage="$6"
+    local ini="$1" db="$2" solr="$3" redis="$4" site="$5" storage="$6" datastore_write="$7" datastore_read="$8"
     local redis_host redis_port
     redis_host="$(printf '%s' "$redis" | sed -E 's#^redis://([^:/]+).*#\1#')"
     redis_port="$(printf '%s' "$redis" | sed -E 's#^redis://[^:/]+:([0-9]+).*#\1#; t; s#.*#6379#')"
@@ -71,7 +77,13 @@ portal_settings() {
         "ckan.redis.url = $redis" \
         "ckan.site_url = $site" \
         "ckan.site_title = 北海道オープンデータポータル" \
-        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester" \
+        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester datastore xloader datatables_view charts_view" \
+        "ckan.datastore.write_url = $datastore_write" \
+        "ckan.datastore.read_url = $datastore_read" \
+        "ckan.views.default_views = image_view datatables_view" \
+        "ckanext.xloader.jobs_db.uri = $db" \
+        "ckanext.xloader.unidecode_headers = false" \
+        "ckanext.xloader.formats = loaded-by-ckanext-hokkaido" \
         "scheming.dataset_schemas = ckanext.hokkaido:schemas/hokkaido_dataset.yaml" \
         "scheming.dataset_fallback = false" \
         "ckan.locale_default = ja" \
@@ -87,4 +99,16 @@ portal_settings() {
         "ckan.harvest.mq.type = redis" \
         "ckan.harvest.mq.hostname = $redis_host" \
         "ckan.harvest.mq.port = $redis_port" >/dev/null
+}
+
+# datastore_permissions INI DB: the DataStore's rights (the write user owns
+# the tables, the read-only user may only read them), as CKAN writes them
+datastore_permissions() {
+    local sql
+    # the SQL only: CKAN's log lines go to stdout too (test.ini's console handler)
+    sql="$("$VENV/bin/ckan" -c "$1" datastore set-permissions 2>/dev/null \
+        | grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ ')" \
+        || die "ckan datastore set-permissions failed for $1"
+    printf '%s\n' "$sql" | runuser -u postgres -- psql -p "$PG_PORT" -q -v ON_ERROR_STOP=1 -d "$2" >/dev/null \
+        || die "could not set the DataStore's permissions on $2"
 }

@@ -12,6 +12,8 @@ CKAN=("$VENV/bin/ckan" -c "$ROOT/ckan.ini")
 say "ckan: database schema and harvest migrations"
 "${CKAN[@]}" db init >/dev/null
 "${CKAN[@]}" db upgrade >/dev/null
+say "ckan: the DataStore's permissions (write user $PG_USER, read-only user $PG_RO_USER)"
+datastore_permissions "$ROOT/ckan.ini" "$PG_DATASTORE_DB"
 
 SYSADMIN="${SYSADMIN:-admin}"
 SYSADMIN_PASSWORD="${SYSADMIN_PASSWORD:-hokkaido-admin}"

@@ -4,7 +4,8 @@
 #   scripts/production-ini.sh /etc/ckan/ckan.ini https://opendata.example.lg.jp
 #
 # The database, Solr and Redis addresses come from the environment
-# (CKAN_DB_URL, CKAN_SOLR_URL, CKAN_REDIS_URL; the demo's on this host
+# (CKAN_DB_URL, CKAN_SOLR_URL, CKAN_REDIS_URL, CKAN_DATASTORE_WRITE_URL,
+# CKAN_DATASTORE_READ_URL; the demo's on this host
 # otherwise), files live under /var/lib/ckan, logs under /var/log/ckan.
 # A new file gets fresh secrets from `ckan generate config` (the session
 # and CSRF key, the API tokens' JWT secret); an existing file keeps its
@@ -19,6 +20,8 @@ LOGS="${CKAN_LOG_DIR:-/var/log/ckan}"
 DB="${CKAN_DB_URL:-postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB}"
 SOLR="${CKAN_SOLR_URL:-http://127.0.0.1:$SOLR_PORT/solr/ckan}"
 REDIS="${CKAN_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
+DATASTORE_WRITE="${CKAN_DATASTORE_WRITE_URL:-postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB}"
+DATASTORE_READ="${CKAN_DATASTORE_READ_URL:-postgresql://$PG_RO_USER:$PG_RO_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB}"
 [ -x "$VENV/bin/ckan" ] || die "no CKAN in $VENV: run scripts/setup.sh first"
 
 if [ ! -f "$INI" ]; then
@@ -26,7 +29,7 @@ if [ ! -f "$INI" ]; then
     (umask 077 && "$VENV/bin/ckan" generate config "$INI" >/dev/null)
     say "generated $INI with new secrets (mode 600)"
 fi
-portal_settings "$INI" "$DB" "$SOLR" "$REDIS" "$SITE" "$DATA"
+portal_settings "$INI" "$DB" "$SOLR" "$REDIS" "$SITE" "$DATA" "$DATASTORE_WRITE" "$DATASTORE_READ"
 "$VENV/bin/ckan" config-tool "$INI" \
     "debug = false" \
     "ckan.webassets.path = $DATA/webassets" \

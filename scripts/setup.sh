@@ -31,7 +31,7 @@ system_packages() {
 
 virtualenv() {
     local stamp="$VENV/.hokkaido-stamp" want
-    want="ckan==$CKAN_VERSION $(sha1sum "$ROOT/setup.py" "$ROOT/requirements.txt" | sha1sum | cut -c1-12)"
+    want="ckan==$CKAN_VERSION xloader==$XLOADER_VERSION $(sha1sum "$ROOT/setup.py" "$ROOT/requirements.txt" | sha1sum | cut -c1-12)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/ckan" ]; then
         say "virtualenv: $VENV is up to date"
         return
@@ -40,6 +40,8 @@ virtualenv() {
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install -q -U pip wheel setuptools
     "$VENV/bin/pip" install -q "ckan[requirements,dev]==$CKAN_VERSION" -r "$ROOT/requirements.txt"
+    # the DataStore's loader; its dependencies are in requirements.txt
+    "$VENV/bin/pip" install -q --no-deps "ckanext-xloader==$XLOADER_VERSION"
     "$VENV/bin/pip" install -q --no-deps -e "$ROOT"
     echo "$want" > "$stamp"
 }
@@ -113,7 +115,9 @@ ckan_ini() {
         "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB" \
         "http://127.0.0.1:$SOLR_PORT/solr/ckan" \
         "redis://127.0.0.1:$REDIS_PORT/0" \
-        "http://127.0.0.1:$CKAN_PORT" "$VAR/storage"
+        "http://127.0.0.1:$CKAN_PORT" "$VAR/storage" \
+        "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB" \
+        "postgresql://$PG_RO_USER:$PG_RO_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB"
     # INFO, not DEBUG: a thousand debug lines would bury the commands' progress lines
     "$VENV/bin/ckan" config-tool "$ini" -s logger_ckanext -e "level=INFO" >/dev/null
     mkdir -p "$VAR/storage"

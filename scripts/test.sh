@@ -5,13 +5,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
-say "tests: preparing databases $PG_TEST_DB and $PG_SOURCE_DB (emptied: a run on another CKAN version leaves its own tables)"
-for db in "$PG_TEST_DB" "$PG_SOURCE_DB"; do
+say "tests: preparing databases $PG_TEST_DB, $PG_SOURCE_DB and $PG_DATASTORE_TEST_DB (emptied: a run on another CKAN version leaves its own tables)"
+for db in "$PG_TEST_DB" "$PG_SOURCE_DB" "$PG_DATASTORE_TEST_DB"; do
     PGOPTIONS="--client-min-messages=warning" PGPASSWORD="$PG_PASSWORD" psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$db" \
         -c "DROP SCHEMA IF EXISTS public CASCADE" -c "CREATE SCHEMA public" >/dev/null
 done
 "$VENV/bin/ckan" -c test.ini db init >/dev/null
 "$VENV/bin/ckan" -c test.ini db upgrade >/dev/null
+datastore_permissions test.ini "$PG_DATASTORE_TEST_DB"
 
 say "tests: pytest --ckan-ini=test.ini $*"
 set +e

@@ -181,6 +181,84 @@ def restore(archive: str, config_out: Optional[str]) -> None:
     sys.exit(1 if result.mismatches else 0)
 
 
+@hokkaido.group("tables", short_help="DataStore の表 / tables in the DataStore")
+def tables_group() -> None:
+    """Tables of CSV, TSV and XLSX resources in the DataStore (README, "Tables")."""
+
+
+@tables_group.command("load")
+@click.argument("resource_id", required=False)
+@click.option("--all", "everything", is_flag=True, help="Every CSV, TSV and XLSX resource of the portal.")
+@click.option("--sync", is_flag=True, help="Load here and now instead of queueing for the jobs worker.")
+def tables_load(resource_id: Optional[str], everything: bool, sync: bool) -> None:
+    """Load one resource's table (or --all), fetched anew."""
+    from ckan import model
+    from ckanext.hokkaido import tables
+    from ckanext.hokkaido.tables.load import load_resource
+    if bool(resource_id) == everything:
+        toolkit.error_shout("RESOURCE_ID か --all のどちらかを指定してください / give RESOURCE_ID or --all")
+        sys.exit(2)
+    if everything:
+        chosen = [{"id": r.id, "url": r.url, "format": r.format, "url_type": r.url_type,
+                   "last_modified": r.last_modified.isoformat() if r.last_modified else None}
+                  for r in model.Session.query(model.Resource).join(model.Package)
+                  .filter(model.Resource.state == "active", model.Package.state == "active")]
+        chosen = [r for r in chosen if tables.is_tabular(r)]
+    else:
+        chosen = [toolkit.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})]
+    progress = _ProgressLine("tables", every=50)
+    outcomes: dict[str, int] = {}
+    for n, resource in enumerate(chosen, start=1):
+        if sync:
+            outcome = load_resource(resource["id"], force=True)
+        else:
+            tables.queue(resource, force=True)
+            outcome = "queued"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        progress(n, len(chosen), f"{resource['id']} {outcome}")
+    click.echo(" ".join(f"{k}={v}" for k, v in sorted(outcomes.items())) or "no tabular resource")
+    sys.exit(1 if outcomes.get("error") else 0)
+
+
+@tables_group.command("check")
+def tables_check() -> None:
+    """Ask the server of each table's file whether it changed (its ETag or
+    Last-Modified, by HEAD) and queue only those that did; a file whose
+    server says neither is queued, and its job loads it only if its sha256
+    changed. Run nightly after the harvest."""
+    from harvesters.errors import HarvestError
+    from ckanext.hokkaido import tables
+    from ckanext.hokkaido.tables import store
+    from ckanext.hokkaido.tables.load import make_client
+    records = [r for r in store.loaded_resources() if r["status"] in ("loaded", "unchanged", "error")]
+    progress = _ProgressLine("tables check", every=50)
+    counts = {"queued": 0, "unchanged": 0, "gone": 0, "unreachable": 0}
+    with make_client() as client:
+        for n, record in enumerate(records, start=1):
+            try:
+                resource = toolkit.get_action("resource_show")({"ignore_auth": True}, {"id": record["resource_id"]})
+            except toolkit.ObjectNotFound:
+                counts["gone"] += 1
+                continue
+            changed = resource["url"] != record["url"] or resource.get("url_type") == "upload" \
+                or record["status"] == "error"
+            if not changed:
+                try:
+                    head = client.head(resource["url"])
+                except HarvestError as exc:
+                    counts["unreachable"] += 1
+                    progress(n, len(records), f"{record['resource_id']} {exc.message_en}")
+                    continue
+                etag, modified = head.headers.get("ETag"), head.headers.get("Last-Modified")
+                changed = (not etag and not modified) or etag != record["etag"] or modified != record["last_modified"]
+            if changed:
+                tables.queue(resource)
+            counts["queued" if changed else "unchanged"] += 1
+            progress(n, len(records), f"{record['resource_id']} {'queued' if changed else 'unchanged'}")
+    click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+    sys.exit(1 if counts["unreachable"] else 0)
+
+
 from ckanext.hokkaido.harvest.commands import harvest  # noqa: E402
 
 hokkaido.add_command(harvest)

@@ -17,6 +17,7 @@ __all__ = [
     "hokkaido_front_page",
     "hokkaido_use_cases_of",
     "hokkaido_data_request_status_label",
+    "hokkaido_table_profile",
 ]
 
 
@@ -81,3 +82,14 @@ def hokkaido_data_request_status_label(status: str) -> str:
     from ckanext.hokkaido.community.data_requests import STATUSES
     english, japanese = STATUSES.get(status, (status, status))
     return japanese if toolkit.h.lang() == "ja" else toolkit._(english)
+
+
+def hokkaido_table_profile(resource_id: str) -> dict[str, Any]:
+    """The resource's table and its quick analysis, as the API gives it to
+    the visitor (``status`` ``none`` when there is nothing to show)."""
+    try:
+        return toolkit.get_action("hokkaido_table_profile")(
+            {"user": toolkit.current_user.name if toolkit.current_user.is_authenticated else ""},
+            {"resource_id": resource_id})
+    except (toolkit.ObjectNotFound, toolkit.NotAuthorized):
+        return {"status": "none", "columns": []}

@@ -1,0 +1,89 @@
+"""Tables in the DataStore: what is loaded, when, and the quick analysis.
+
+* :mod:`.prepare` reads a file into typed columns (no CKAN);
+* :mod:`.load` is the job that fetches (guarded), prepares and loads one
+  resource with ckanext-xloader's loader, run by CKAN's jobs worker;
+* :mod:`.store` remembers each resource's file and outcome;
+* :mod:`.profile` is the quick analysis (データの概要) of a loaded table.
+
+Which resources: a CSV, TSV or XLSX resource (by its format, or its URL's
+extension when it has no format) of any dataset, from the inventory, the
+web form or a harvest, whose link is http(s) or an upload. When: a job is
+queued when a dataset is created or updated and one of its tabular
+resources is new to us or its URL or ``last_modified`` changed (never for
+an update that changes nothing of the file, such as the DataStore's own
+flag), and by ``ckan hokkaido tables check`` (nightly), which asks each
+file's server whether it changed (ETag / Last-Modified) and queues only
+those that did.
+
+ckanext-xloader's own downloader is not used: it fetches any address
+(no guard against private ones). Its plugin is kept off every resource
+(``ckanext.xloader.formats`` names no real format, and
+:meth:`HokkaidoPlugin.can_upload` refuses), and its loader does the load.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from ckan.plugins import toolkit
+
+__all__ = ["TABULAR_FORMATS", "is_tabular", "should_queue", "queue", "queue_changed"]
+
+log = logging.getLogger(__name__)
+
+TABULAR_FORMATS = {"csv": "csv", "tsv": "tsv", "xlsx": "xlsx", "text/csv": "csv",
+                   "text/tab-separated-values": "tsv",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
+
+
+def is_tabular(resource: dict[str, Any]) -> bool:
+    """A CSV, TSV or XLSX resource with an http(s) link or an upload."""
+    url = resource.get("url") or ""
+    if resource.get("url_type") != "upload" and urlsplit(url).scheme not in ("http", "https"):
+        return False
+    kind = (resource.get("format") or "").strip().lower()
+    if not kind:
+        kind = os.path.splitext(urlsplit(url).path)[1].lstrip(".").lower()
+    return kind in TABULAR_FORMATS
+
+
+def should_queue(resource: dict[str, Any], record: Optional[dict[str, Any]]) -> bool:
+    """Whether the resource's file is new to us or may have changed."""
+    if record is None:
+        return True
+    return (record["url"] != resource.get("url")
+            or (resource.get("last_modified") or None) != record["source_last_modified"])
+
+
+def queue(resource: dict[str, Any], force: bool = False) -> None:
+    """Queue the job that loads ``resource`` (CKAN's default queue)."""
+    from ckanext.hokkaido.tables import store
+    from ckanext.hokkaido.tables.load import load_resource
+    store.queued(resource["id"], resource.get("url") or "", resource.get("last_modified") or None)
+    toolkit.enqueue_job(load_resource, [resource["id"]], {"force": force},
+                        title=f"hokkaido table {resource['id']}",
+                        rq_kwargs={"timeout": int(toolkit.config.get("ckanext.hokkaido.tables.job_timeout"))})
+
+
+def queue_changed(package_id: Optional[str]) -> int:
+    """Queue the tabular resources of a dataset just written (read from the
+    session, which holds their ids) that are new or changed; how many."""
+    from ckan import model
+    from ckanext.hokkaido.tables import store
+    if not package_id or not toolkit.asbool(toolkit.config.get("ckanext.hokkaido.tables.auto_load")):
+        return 0
+    package = model.Package.get(package_id)
+    if package is None or package.state != "active":
+        return 0
+    count = 0
+    for resource in package.resources:
+        written = {"id": resource.id, "url": resource.url, "format": resource.format,
+                   "url_type": resource.url_type,
+                   "last_modified": resource.last_modified.isoformat() if resource.last_modified else None}
+        if is_tabular(written) and should_queue(written, store.get(resource.id)):
+            queue(written)
+            count += 1
+    return count

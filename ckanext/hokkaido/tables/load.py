@@ -1,0 +1,180 @@
+"""The job that puts one resource's table into the DataStore, run by CKAN's
+background jobs worker (``ckan jobs worker``, RQ on Redis).
+
+1. The file is fetched through the harvest's HTTP client: the same address
+   guard (no private address unless configured), timeouts and a size cap
+   enforced while streaming (``ckanext.hokkaido.tables.max_bytes``). A file
+   uploaded to the portal is read from its storage. The request is
+   conditional (``If-None-Match`` / ``If-Modified-Since`` from the last
+   fetch): a 304, or the same sha256 as the table loaded, changes nothing.
+2. :func:`~ckanext.hokkaido.tables.prepare.prepare` reads it (Japanese
+   encodings, header names, column types) and writes a UTF-8 CSV; any
+   problem stops here, before the DataStore is touched, so a table loaded
+   before stays as it was.
+3. The table is replaced: the old one dropped, the new one created with
+   the prepared names and types (the Data Dictionary's ``type_override``),
+   and ckanext-xloader's loader copies the CSV in (PostgreSQL ``COPY``,
+   then its full-text column and indexes).
+4. The resource gets CKAN's default views (``datatables_view``).
+
+The outcome (``loaded``, ``unchanged`` or ``error`` with the message in
+Japanese and English) is kept in ``hokkaido_table_load`` and shown on the
+resource page and by ``hokkaido_table_profile``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from typing import Any, Optional
+
+from ckan.plugins import toolkit
+
+from harvesters.client import HttpClient, Limits
+from harvesters.errors import BadResponse, HarvestError, LimitExceeded, public_host
+
+from ckanext.hokkaido.tables import store
+from ckanext.hokkaido.tables.prepare import TableError, prepare
+
+__all__ = ["load_resource", "make_client", "settings"]
+
+log = logging.getLogger(__name__)
+
+
+def settings() -> dict[str, int]:
+    """The limits on a table (``ckanext.hokkaido.tables.*``)."""
+    config = toolkit.config
+    return {"max_bytes": int(config.get("ckanext.hokkaido.tables.max_bytes")),
+            "max_rows": int(config.get("ckanext.hokkaido.tables.max_rows"))}
+
+
+def make_client() -> HttpClient:
+    """An HTTP client with the harvest's guard and timeouts."""
+    config = toolkit.config
+    allow = config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
+    if not isinstance(allow, str):
+        allow = " ".join(allow)
+    return HttpClient(portal_url=config.get("ckan.site_url") or None,
+                      read_timeout=float(config.get("ckanext.hokkaido.harvest.timeout") or 30),
+                      total_timeout=float(config.get("ckanext.hokkaido.tables.total_timeout")),
+                      max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
+                      min_delay=0, max_bytes=settings()["max_bytes"], allow=allow)
+
+
+def _site_context() -> dict[str, Any]:
+    return {"ignore_auth": True, "user": toolkit.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
+
+
+def _resource(resource_id: str) -> Optional[dict[str, Any]]:
+    # a harvested dataset's job may start before the harvest committed it
+    for attempt in range(5):
+        try:
+            return toolkit.get_action("resource_show")(_site_context(), {"id": resource_id})
+        except toolkit.ObjectNotFound:
+            time.sleep(0.5 * (attempt + 1))
+    return None
+
+
+def _fetch(resource: dict[str, Any], record: Optional[dict[str, Any]], force: bool) -> Any:
+    """(status, content, etag, last_modified) of the resource's file."""
+    limit = settings()["max_bytes"]
+    if resource.get("url_type") == "upload":
+        from ckan.lib import uploader
+        path = uploader.get_resource_uploader(resource).get_path(resource["id"])
+        if os.path.getsize(path) > limit:
+            raise TableError(f"ファイルが上限（{limit:,}バイト）より大きいため読み込みません",
+                             f"the file is larger than the limit of {limit:,} bytes")
+        with open(path, "rb") as f:
+            return 200, f.read(), None, None
+    headers = {}
+    if record and not force and record["url"] == resource["url"] and record["sha256"]:
+        if record["etag"]:
+            headers["If-None-Match"] = record["etag"]
+        if record["last_modified"]:
+            headers["If-Modified-Since"] = record["last_modified"]
+    with make_client() as client:
+        response = client.get(resource["url"], headers=headers)
+    return (response.status, response.content, response.headers.get("ETag"),
+            response.headers.get("Last-Modified"))
+
+
+def _replace_table(resource_id: str, fields: list[dict[str, str]], csv_path: str) -> None:
+    from ckanext.xloader import loader
+
+    context = _site_context()
+    try:
+        toolkit.get_action("datastore_delete")(dict(context), {"resource_id": resource_id, "force": True})
+    except toolkit.ObjectNotFound:
+        pass
+    typed = [{"id": f["id"], "type": f["type"], "info": {"type_override": f["type"]}} for f in fields]
+    toolkit.get_action("datastore_create")(dict(context), {"resource_id": resource_id, "fields": typed,
+                                                           "force": True})
+    loaded = loader.load_csv(csv_path, resource_id=resource_id, mimetype="text/csv", logger=log)
+    loader.create_column_indexes(fields=loaded, resource_id=resource_id, logger=log)
+
+
+def _views(resource_id: str) -> None:
+    context = _site_context()
+    # read again: the views that show a table (datatables_view) ask for datastore_active
+    resource = toolkit.get_action("resource_show")(dict(context), {"id": resource_id})
+    package = toolkit.get_action("package_show")(dict(context), {"id": resource["package_id"]})
+    toolkit.get_action("resource_create_default_resource_views")(
+        dict(context), {"resource": resource, "package": package, "create_datastore_views": True})
+
+
+def _failed(resource_id: str, message_ja: str, message_en: str) -> str:
+    log.warning("table %s not loaded: %s / %s", resource_id, message_ja, message_en)
+    store.finished(resource_id, "error", error_ja=message_ja, error_en=message_en)
+    return "error"
+
+
+def load_resource(resource_id: str, force: bool = False) -> str:
+    """Load (or reload) one resource's table; returns the outcome
+    (``loaded``, ``unchanged``, ``error``, or ``gone`` when the resource no
+    longer exists)."""
+    resource = _resource(resource_id)
+    if resource is None:
+        log.info("table %s: the resource is gone", resource_id)
+        return "gone"
+    record = store.get(resource_id)
+    if record is None:
+        store.queued(resource_id, resource["url"], resource.get("last_modified"))
+    try:
+        status, content, etag, last_modified = _fetch(resource, record, force)
+    except TableError as exc:
+        return _failed(resource_id, exc.message_ja, exc.message_en)
+    except HarvestError as exc:
+        host = public_host(exc.url)
+        return _failed(resource_id, f"{exc.message_ja}（{host}）", f"{exc.message_en} ({host})")
+    if status == 304:
+        store.finished(resource_id, "unchanged")
+        return "unchanged"
+    digest = hashlib.sha256(content).hexdigest()
+    if not force and record and record["sha256"] == digest and record["url"] == resource["url"] \
+            and resource.get("datastore_active"):
+        store.finished(resource_id, "unchanged", etag=etag, last_modified=last_modified)
+        return "unchanged"
+    limits = Limits(max_table_rows=settings()["max_rows"] + 100,
+                    max_table_cells=max(1_000_000, (settings()["max_rows"] + 100) * 50))
+    handle, csv_path = tempfile.mkstemp(suffix=".csv", prefix="hokkaido-table-")
+    os.close(handle)
+    try:
+        try:
+            prepared = prepare(content, csv_path, where=resource["url"], limits=limits,
+                               max_rows=settings()["max_rows"])
+        except TableError as exc:
+            return _failed(resource_id, exc.message_ja, exc.message_en)
+        except (BadResponse, LimitExceeded) as exc:
+            return _failed(resource_id, exc.message_ja, f"{exc.message_en}: {exc.reason}"[:300])
+        _replace_table(resource_id, prepared.fields, csv_path)
+    finally:
+        os.unlink(csv_path)
+    _views(resource_id)
+    store.finished(resource_id, "loaded", etag=etag, last_modified=last_modified, sha256=digest,
+                   size=len(content), rows=prepared.rows, fields=prepared.fields, renamed=prepared.renamed,
+                   encoding=prepared.encoding, error_ja=None, error_en=None)
+    log.info("table %s loaded: %d rows, %d columns (%s)", resource_id, prepared.rows, len(prepared.fields),
+             prepared.encoding or prepared.file_format)
+    return "loaded"
