@@ -137,7 +137,7 @@ def test_a_resource_on_loopback_is_refused_unasked(portal):
     assert load_resource(resource["id"]) == "error"
     assert portal.requests_to("/data/t.csv") == []
     error = call_action("hokkaido_table_profile", resource_id=resource["id"])["error"]
-    assert "接続が許可されていないアドレス" in error["ja"] and "not allowed" in error["en"]
+    assert "への接続は許可されていません" in error["ja"] and "not allowed" in error["en"]
     with pytest.raises(toolkit.ObjectNotFound):
         records(resource["id"])
 
