@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from typing import Any
 
 from flask import Blueprint, Response, redirect
@@ -184,6 +185,17 @@ def proposals(code: str) -> Any:
     except toolkit.NotAuthorized:
         return toolkit.abort(403, toolkit._("Only editors of the municipality's organization may see its proposals"))
     return toolkit.render("hokkaido/proposals.html", {"m": row, "proposals": found, "errors": errors})
+
+
+@pages.route("/webassets/ckanext-datatablesview/vendor/FontAwesome/images/<name>")
+def datatables_icon(name: str) -> Response:
+    """The search box's clear icon of CKAN's datatables_view: its CSS bundle
+    names it relative to the bundle, where CKAN does not put it (a 404 on
+    every table preview otherwise)."""
+    import ckanext.datatablesview
+    from flask import send_from_directory
+    folder = os.path.join(os.path.dirname(ckanext.datatablesview.__file__), "assets", "vendor", "FontAwesome", "images")
+    return send_from_directory(folder, name)
 
 
 @pages.route("/terms")
