@@ -107,28 +107,22 @@ def _strict(data: bytes, encoding: str) -> str | None:
     return text
 
 
+#: CJK punctuation, hiragana, katakana; CJK unified ideographs; full-width ASCII variants
+_JAPANESE_CHARS = re.compile("[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
 def _japanese_score(text: str) -> int:
     """A simple plausibility score for Japanese text.
 
     Counts non-ASCII characters that are common in Japanese writing (kana,
     CJK ideographs, CJK punctuation, full-width forms) against all other
     non-ASCII characters. EUC-JP read as cp932 turns into a run of half-width
-    katakana, which scores badly.
+    katakana, which scores badly. (Counted by regular expressions: a 10 MB
+    file is scored in a fraction of a second.)
     """
-    score = 0
-    for ch in text:
-        code = ord(ch)
-        if code < 0x80:
-            continue
-        if (
-            0x3000 <= code <= 0x30FF  # CJK punctuation, hiragana, katakana
-            or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
-            or 0xFF01 <= code <= 0xFF5E  # full-width ASCII variants
-        ):
-            score += 1
-        else:
-            score -= 1
-    return score
+    japanese = len(_JAPANESE_CHARS.findall(text))
+    return japanese - (len(_NON_ASCII.findall(text)) - japanese)
 
 
 def decode_text(data: bytes, content_type: str | None = None) -> DecodedText:
@@ -179,6 +173,8 @@ def decode_text(data: bytes, content_type: str | None = None) -> DecodedText:
     if text is not None:
         return DecodedText(text, "utf-8", "detected")
     candidates = [(enc, t) for enc in ("cp932", "euc_jp") if (t := _strict(data, enc)) is not None]
+    if len(candidates) == 1:
+        return DecodedText(candidates[0][1], candidates[0][0], "detected")
     if candidates:
         encoding, text = max(candidates, key=lambda c: _japanese_score(c[1]))  # max keeps the first on ties
         return DecodedText(text, encoding, "detected")

@@ -83,6 +83,10 @@ def test_a_shift_jis_csv_is_loaded_typed_previewed_and_profiled(portal):
     assert columns["開設日"]["chart"] == {"kind": "line", "period": "day",
                                        "labels": ["2024-04-01", "2024-05-01", "2024-06-01"], "values": [1, 1, 1]}
     assert columns["開設日"]["min"] == "2024-04-01" and columns["開設日"]["max"] == "2024-06-01"
+    # the full-text trigger is on again: a row added later is found by words too
+    call_action("datastore_upsert", resource_id=resource["id"], method="insert", force=True,
+                records=[{"施設名": "北図書館", "住所": "札幌市北区", "人口": 290000, "開設日": "2024-07-01"}])
+    assert records(resource["id"], q="北図書館")["total"] == 1
 
 
 def test_fetched_again_only_when_changed_and_replaced_when_it_is(portal):

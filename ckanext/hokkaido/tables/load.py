@@ -13,8 +13,8 @@ background jobs worker (``ckan jobs worker``, RQ on Redis).
    before stays as it was.
 3. The table is replaced: the old one dropped, the new one created with
    the prepared names and types (the Data Dictionary's ``type_override``),
-   and ckanext-xloader's loader copies the CSV in (PostgreSQL ``COPY``,
-   then its full-text column and indexes).
+   and ckanext-xloader's loading steps copy the CSV in (PostgreSQL
+   ``COPY``, then the full-text column and the indexes).
 4. The resource gets CKAN's default views (``datatables_view``).
 
 The outcome (``loaded``, ``unchanged`` or ``error`` with the message in
@@ -101,6 +101,13 @@ def _fetch(resource: dict[str, Any], record: Optional[dict[str, Any]], force: bo
 
 
 def _replace_table(resource_id: str, fields: list[dict[str, str]], csv_path: str) -> None:
+    """Drop the resource's table, create it with ``fields`` and load the
+    prepared CSV with ckanext-xloader's loading steps: the full-text trigger
+    off, ``COPY FROM STDIN`` (``loader.copy_file``), the full-text column in
+    one pass (``loader._populate_fulltext``), the column indexes, the
+    trigger on again. xloader's ``load_csv`` would first read the file again
+    with tabulator: ours is read, decoded and typed already."""
+    from ckanext.datastore.backend.postgres import create_indexes, get_write_engine
     from ckanext.xloader import loader
 
     context = _site_context()
@@ -111,8 +118,16 @@ def _replace_table(resource_id: str, fields: list[dict[str, str]], csv_path: str
     typed = [{"id": f["id"], "type": f["type"], "info": {"type_override": f["type"]}} for f in fields]
     toolkit.get_action("datastore_create")(dict(context), {"resource_id": resource_id, "fields": typed,
                                                            "force": True})
-    loaded = loader.load_csv(csv_path, resource_id=resource_id, mimetype="text/csv", logger=log)
-    loader.create_column_indexes(fields=loaded, resource_id=resource_id, logger=log)
+    engine = get_write_engine()
+    with engine.begin() as connection:
+        loader._disable_fulltext_trigger(connection, resource_id)
+    loader.copy_file(csv_path, engine, log, resource_id, [f["id"] for f in fields], ",")
+    with engine.begin() as connection:
+        loader._populate_fulltext(connection, resource_id, fields=fields, logger=log)
+    # in one committed transaction (xloader's create_column_indexes leaves its connection uncommitted)
+    with engine.begin() as connection:
+        create_indexes({"connection": connection}, {"resource_id": resource_id, "fields": fields})
+        loader._enable_fulltext_trigger(connection, resource_id)
 
 
 def _views(resource_id: str) -> None:
