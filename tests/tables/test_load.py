@@ -172,3 +172,23 @@ def test_the_profile_of_a_resource_never_loaded(portal):
         "resource_id": resource["id"], "status": "none", "columns": []}
     with pytest.raises(toolkit.ValidationError):
         call_action("hokkaido_table_load", resource_id=resource["id"])
+
+
+def test_the_nightly_check_queues_only_changed_files(portal, cli):
+    from ckan.cli.cli import ckan
+    toolkit.get_action("job_clear")({"ignore_auth": True}, {})
+    served = FileServer(portal, GOOD)
+    resource = dataset(served.url)
+    assert load_resource(resource["id"]) == "loaded"
+    result = cli.invoke(ckan, ["hokkaido", "tables", "check"])
+    assert result.exit_code == 0 and "queued=0 unchanged=1" in result.output, result.output
+    assert toolkit.get_action("job_list")({"ignore_auth": True}, {}) == []
+    served.etag = "v2"   # the server's file changed
+    result = cli.invoke(ckan, ["hokkaido", "tables", "check"])
+    assert result.exit_code == 0 and "queued=1 unchanged=0" in result.output, result.output
+    assert [j["title"] for j in toolkit.get_action("job_list")({"ignore_auth": True}, {})] == \
+        [f"hokkaido table {resource['id']}"]
+    toolkit.get_action("job_clear")({"ignore_auth": True}, {})
+    # the whole run by hand, here and now
+    result = cli.invoke(ckan, ["hokkaido", "tables", "load", resource["id"], "--sync"])
+    assert result.exit_code == 0 and "loaded=1" in result.output, result.output
