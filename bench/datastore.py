@@ -81,7 +81,7 @@ def main() -> int:
         from harvesters.client import Limits
         from ckanext.hokkaido.tables.load import _replace_table
         from ckanext.hokkaido.tables.prepare import prepare
-        from ckanext.hokkaido.tables.profile import compute
+        from ckanext.hokkaido.tables.analysis import compute
 
         site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
         context = {"user": site_user, "ignore_auth": True}

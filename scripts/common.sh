@@ -29,6 +29,7 @@ PG_RESTORE_DB="${PG_RESTORE_DB:-ckan_restore_test}" # the empty stack the backup
 # the DataStore: tables in their own databases, written by PG_USER, read by a read-only user
 PG_DATASTORE_DB="${PG_DATASTORE_DB:-datastore_default}"
 PG_DATASTORE_TEST_DB="${PG_DATASTORE_TEST_DB:-datastore_test}"
+PG_DATASTORE_RESTORE_DB="${PG_DATASTORE_RESTORE_DB:-datastore_restore_test}" # the backup test's second DataStore
 PG_RO_USER="${PG_RO_USER:-datastore_ro}"
 PG_RO_PASSWORD="${PG_RO_PASSWORD:-datastore_ro}"
 XLOADER_VERSION="2.6.0"

@@ -37,11 +37,11 @@ start_postgres() {
     pg_as_postgres psql -p "$PG_PORT" -qtAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_RO_USER'" | grep -q 1 \
         || pg_as_postgres psql -p "$PG_PORT" -qc "CREATE ROLE $PG_RO_USER LOGIN PASSWORD '$PG_RO_PASSWORD' NOSUPERUSER NOCREATEDB NOCREATEROLE"
     local db
-    for db in "$PG_DB" "$PG_TEST_DB" "$PG_SOURCE_DB" "$PG_RESTORE_DB" "$PG_DATASTORE_DB" "$PG_DATASTORE_TEST_DB"; do
+    for db in "$PG_DB" "$PG_TEST_DB" "$PG_SOURCE_DB" "$PG_RESTORE_DB" "$PG_DATASTORE_DB" "$PG_DATASTORE_TEST_DB" "$PG_DATASTORE_RESTORE_DB"; do
         pg_as_postgres psql -p "$PG_PORT" -qtAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
             || pg_as_postgres createdb -p "$PG_PORT" -O "$PG_USER" -E UTF8 -T template0 "$db"
     done
-    say "postgresql: databases $PG_DB, $PG_TEST_DB, $PG_SOURCE_DB, $PG_RESTORE_DB, $PG_DATASTORE_DB and $PG_DATASTORE_TEST_DB ready on port $PG_PORT"
+    say "postgresql: databases $PG_DB, $PG_TEST_DB, $PG_SOURCE_DB, $PG_RESTORE_DB, $PG_DATASTORE_DB, $PG_DATASTORE_TEST_DB and $PG_DATASTORE_RESTORE_DB ready on port $PG_PORT"
 }
 
 stop_postgres() {

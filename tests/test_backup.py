@@ -44,6 +44,12 @@ def restore_db_url() -> str:
         hide_password=False))
 
 
+def restore_datastore_url() -> str:
+    url = sa.engine.make_url(toolkit.config["ckan.datastore.write_url"])
+    return str(url.set(database=os.environ.get("PG_DATASTORE_RESTORE_DB", "datastore_restore_test")).render_as_string(
+        hide_password=False))
+
+
 def empty(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
@@ -80,10 +86,16 @@ def restore_ini(tmp_path):
         text = f.read()
     text = text.replace("use = config:ckan.ini", f"use = config:{os.path.join(ROOT, 'ckan.ini')}")
     text = re.sub(r"^sqlalchemy\.url = .*$", f"sqlalchemy.url = {restore_db_url()}", text, flags=re.M)
+    text = re.sub(r"^ckan\.datastore\.write_url = .*$", f"ckan.datastore.write_url = {restore_datastore_url()}",
+                  text, flags=re.M)
+    read_url = sa.engine.make_url(toolkit.config["ckan.datastore.read_url"]).set(
+        database=sa.engine.make_url(restore_datastore_url()).database).render_as_string(hide_password=False)
+    text = re.sub(r"^ckan\.datastore\.read_url = .*$", f"ckan.datastore.read_url = {read_url}", text, flags=re.M)
     text = text.replace("[app:main]\n", f"[app:main]\nckan.storage_path = {tmp_path / 'storage'}\n", 1)
     path = tmp_path / "restore.ini"
     path.write_text(text, encoding="utf-8")
     empty(restore_db_url())
+    empty(restore_datastore_url())
     return str(path)
 
 
@@ -106,7 +118,12 @@ def portal():
                          title="札幌市オープンデータ", url="https://ckan.pf-sapporo.jp/", source_type="hokkaido_ckan",
                          owner_org=org["id"], frequency="DAILY")
     rows = tracker.take_snapshot()
-    return {"datasets": [public["name"], private["name"]], "upload": upload, "source": source, "snapshot_rows": rows}
+    # a table in the DataStore
+    call_action("datastore_create", context={"user": site}, resource_id=public["resources"][0]["id"], force=True,
+                fields=[{"id": "名称", "type": "text"}, {"id": "台数", "type": "numeric"}],
+                records=[{"名称": "札幌市役所", "台数": 3}])
+    return {"datasets": [public["name"], private["name"]], "upload": upload, "source": source, "snapshot_rows": rows,
+            "table": public["resources"][0]["id"]}
 
 
 def test_a_portal_comes_back_whole_in_an_empty_stack(portal, restore_ini, tmp_path):
@@ -136,7 +153,7 @@ def test_a_portal_comes_back_whole_in_an_empty_stack(portal, restore_ini, tmp_pa
     for bad, message in ((cut, "damaged"), (other, "not a backup")):
         answer = ckan(restore_ini, "hokkaido", "restore", str(bad))
         assert answer.returncode == 2 and message in answer.stderr, answer.stderr[-1500:]
-        assert tables(restore_db_url()) == []  # nothing written
+        assert tables(restore_db_url()) == [] and tables(restore_datastore_url()) == []  # nothing written
 
     emptied = requests.post(toolkit.config["solr_url"].rstrip("/") + "/update", params={"commit": "true"},
                             json={"delete": {"query": "*:*"}}, timeout=30)
@@ -146,6 +163,11 @@ def test_a_portal_comes_back_whole_in_an_empty_stack(portal, restore_ini, tmp_pa
     assert restored.returncode == 0, restored.stdout[-2000:] + restored.stderr[-3000:]
     assert re.search(r"^datasets\s+2\s+\(backup: 2\)$", restored.stdout, re.M), restored.stdout
     assert re.search(r"^indexed\s+2\s+\(backup: 2\)$", restored.stdout, re.M), restored.stdout
+    # every DataStore table of the test portal (earlier tests' too) came back
+    tables_line = re.search(r"^tables\s+(\d+)\s+\(backup: (\d+)\)$", restored.stdout, re.M)
+    assert tables_line and tables_line[1] == tables_line[2] and int(tables_line[1]) >= 1, restored.stdout
+    assert scalar(restore_datastore_url(), f'SELECT "名称" FROM "{portal["table"]}"') == "札幌市役所"
+    assert "datastore set-permissions" in restored.stderr
 
     url = restore_db_url()
     names = scalar(url, "SELECT string_agg(name, ',' ORDER BY name) FROM package WHERE type = 'dataset'")

@@ -66,6 +66,7 @@ class Counts:
     harvest_jobs: int = 0
     snapshots: int = 0
     files: int = 0
+    tables: Optional[int] = None       # DataStore tables (when the ini has a DataStore)
     indexed: Optional[int] = None      # datasets in the search index (after a restore)
 
     def rows(self) -> list[tuple[str, int]]:
@@ -97,7 +98,8 @@ def _engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
-def count(db_url: Optional[str] = None, storage: Optional[str] = None) -> Counts:
+def count(db_url: Optional[str] = None, storage: Optional[str] = None,
+          datastore_url: Optional[str] = None) -> Counts:
     """Count what the portal of ``db_url`` (default: this ini's) holds."""
     engine = _engine(db_url or _db_url("sqlalchemy.url") or "")
     counts = Counts()
@@ -117,6 +119,13 @@ def count(db_url: Optional[str] = None, storage: Optional[str] = None) -> Counts
                 setattr(counts, name, int(conn.execute(sa.text(query)).scalar() or 0))
     engine.dispose()
     counts.files = sum(1 for _ in _stored_files(storage or _storage_path()))
+    datastore_url = datastore_url or _db_url("ckan.datastore.write_url")
+    if datastore_url:
+        engine = _engine(datastore_url)
+        with engine.connect() as conn:
+            counts.tables = int(conn.execute(sa.text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '\\_%'")).scalar())
+        engine.dispose()
     return counts
 
 
@@ -257,6 +266,10 @@ def restore(archive: str, progress: Callable[[str], None] = print, config_out: O
                 progress(f"pg_restore ← {name}")
                 _run(["pg_restore", "--no-owner", "--no-acl", "--single-transaction", "--exit-on-error",
                       f"--dbname={url}", os.path.join(work, name)], name)
+                if name == "datastore.dump":
+                    # the read-only user's rights are the server's, not the archive's
+                    progress("DataStore: give its read-only user its rights as a database superuser: "
+                             "ckan -c INI datastore set-permissions | sudo -u postgres psql")
         files = [m for m in members if m.name.startswith("storage/") and m.isfile()]
         if files:
             if not storage:
@@ -274,11 +287,12 @@ def restore(archive: str, progress: Callable[[str], None] = print, config_out: O
     from ckan.lib.search import rebuild
 
     rebuild(force=True)
-    counts = count(db, storage)
+    counts = count(db, storage, datastore)
     counts.indexed = _indexed()
     expected = Counts(**{k: v for k, v in manifest["counts"].items() if k in vars(Counts())})
     mismatches = [f"{name}: {getattr(expected, name)} in the backup, {value} restored"
-                  for name, value in counts.rows() if name != "indexed" and getattr(expected, name) != value]
+                  for name, value in counts.rows()
+                  if name != "indexed" and getattr(expected, name) is not None and getattr(expected, name) != value]
     if counts.indexed != counts.datasets:
         mismatches.append(f"indexed: {counts.datasets} datasets, {counts.indexed} in the search index")
     return Result(archive, counts, expected, mismatches)

@@ -230,7 +230,7 @@ def tables_check() -> None:
     from ckanext.hokkaido import tables
     from ckanext.hokkaido.tables import store
     from ckanext.hokkaido.tables.load import make_client
-    records = [r for r in store.loaded_resources() if r["status"] in ("loaded", "unchanged", "error")]
+    records = store.loaded_resources()
     progress = _ProgressLine("tables check", every=50)
     counts = {"queued": 0, "unchanged": 0, "gone": 0, "unreachable": 0}
     with make_client() as client:
@@ -240,8 +240,9 @@ def tables_check() -> None:
             except toolkit.ObjectNotFound:
                 counts["gone"] += 1
                 continue
+            # a job that never ran (Redis was away) or failed is queued again
             changed = resource["url"] != record["url"] or resource.get("url_type") == "upload" \
-                or record["status"] == "error"
+                or record["status"] in ("queued", "error")
             if not changed:
                 try:
                     head = client.head(resource["url"])

@@ -42,13 +42,14 @@ def _compute() -> dict[str, Any]:
     summary = tracker.summarize(rows)
     points, height = map_points(rows)
     newest = _search(sort="metadata_created desc", rows=6)["results"]
+    total = _search(rows=0)["count"]  # the whole portal's: the prefecture's and the municipalities'
     week = _search(fq="metadata_modified:[NOW/DAY-7DAYS TO *]", rows=0)["count"]
     standard = [{"no": s.no, "name": s.name,
                  "municipalities": sum(1 for r in rows if s.no in (r.get("standard_datasets") or []))}
                 for s in registry.standard_datasets()]
     return {
         "summary": summary, "points": points, "map_height": height,
-        "changed_this_week": week, "newest": newest,
+        "datasets": total, "changed_this_week": week, "newest": newest,
         "most_used": use_cases.most_used(6),
         "standard": standard,
         "use_cases": use_cases.search("", limit=3),

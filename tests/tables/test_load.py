@@ -192,3 +192,14 @@ def test_the_nightly_check_queues_only_changed_files(portal, cli):
     # the whole run by hand, here and now
     result = cli.invoke(ckan, ["hokkaido", "tables", "load", resource["id"], "--sync"])
     assert result.exit_code == 0 and "loaded=1" in result.output, result.output
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_a_file_uploaded_to_the_portal_is_read_from_its_storage(create_with_upload):
+    package = dataset("https://example.jp/placeholder.pdf", fmt="PDF")
+    site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
+    uploaded = create_with_upload(CHANGED, "toshokan.csv", package_id=package["package_id"], format="CSV",
+                                  context={"user": site_user})
+    assert uploaded["url_type"] == "upload"
+    assert load_resource(uploaded["id"]) == "loaded"
+    assert [r["施設名"] for r in records(uploaded["id"])["records"]] == ["新図書館"]

@@ -29,6 +29,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ckan.plugins import toolkit
+from redis.exceptions import RedisError
 
 __all__ = ["TABULAR_FORMATS", "is_tabular", "should_queue", "queue", "queue_changed"]
 
@@ -84,6 +85,11 @@ def queue_changed(package_id: Optional[str]) -> int:
                    "url_type": resource.url_type,
                    "last_modified": resource.last_modified.isoformat() if resource.last_modified else None}
         if is_tabular(written) and should_queue(written, store.get(resource.id)):
-            queue(written)
+            try:
+                queue(written)
+            except RedisError as exc:
+                # the dataset is written all the same; the nightly check queues it later
+                log.warning("table %s not queued (Redis: %s); `ckan hokkaido tables check` will", resource.id, exc)
+                continue
             count += 1
     return count

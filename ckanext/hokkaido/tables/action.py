@@ -7,7 +7,7 @@ from typing import Any
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.tables import store
-from ckanext.hokkaido.tables.profile import PROFILE_VERSION, compute
+from ckanext.hokkaido.tables.analysis import PROFILE_VERSION, compute
 
 __all__ = ["hokkaido_table_profile", "hokkaido_table_load"]
 

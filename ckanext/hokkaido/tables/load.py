@@ -82,7 +82,10 @@ def _fetch(resource: dict[str, Any], record: Optional[dict[str, Any]], force: bo
     limit = settings()["max_bytes"]
     if resource.get("url_type") == "upload":
         from ckan.lib import uploader
-        path = uploader.get_resource_uploader(resource).get_path(resource["id"])
+        upload = uploader.get_resource_uploader(resource)
+        path = upload.get_path(resource["id"]) if hasattr(upload, "get_path") else None
+        if not path or not os.path.isfile(path):
+            raise TableError("アップロードされたファイルが見つかりません", "the uploaded file is not in the portal's storage")
         if os.path.getsize(path) > limit:
             raise TableError(f"ファイルが上限（{limit:,}バイト）より大きいため読み込みません",
                              f"the file is larger than the limit of {limit:,} bytes")
