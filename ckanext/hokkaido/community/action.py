@@ -10,6 +10,7 @@ from ckan import model
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.community import data_requests, schema, use_cases
+from ckanext.hokkaido.logic import validate as _validate
 
 __all__ = [
     "hokkaido_use_case_list", "hokkaido_use_case_show", "hokkaido_use_case_create",
@@ -22,13 +23,6 @@ log = logging.getLogger(__name__)
 
 #: the most rows a list action returns at once
 LIST_LIMIT = 100
-
-
-def _validate(data_dict: dict, schema_: dict, context: dict) -> dict:
-    data, errors = toolkit.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise toolkit.ValidationError(errors)
-    return data
 
 
 def _paging(data: dict) -> tuple[int, int]:
@@ -72,6 +66,13 @@ def _package_ids(context: dict, names: list[str], field: str = "datasets") -> li
     if unknown:
         raise toolkit.ValidationError({field: [toolkit._("No such dataset: {names}").format(names=", ".join(unknown))]})
     return ids
+
+
+def _use_case(id_or_name: str) -> dict[str, Any]:
+    found = use_cases.get(id_or_name)
+    if found is None:
+        raise toolkit.ObjectNotFound(toolkit._("Use case not found"))
+    return found
 
 
 def _current_user(context: dict) -> model.User:
@@ -120,10 +121,7 @@ def hokkaido_use_case_show(context, data_dict) -> dict[str, Any]:
     """
     toolkit.check_access("hokkaido_use_case_show", context, data_dict)
     data = _validate(data_dict, schema.by_id(), context)
-    found = use_cases.get(data["id"])
-    if found is None:
-        raise toolkit.ObjectNotFound(toolkit._("Use case not found"))
-    return _visible(context, found)
+    return _visible(context, _use_case(data["id"]))
 
 
 def hokkaido_use_case_create(context, data_dict) -> dict[str, Any]:
@@ -161,9 +159,7 @@ def hokkaido_use_case_update(context, data_dict) -> dict[str, Any]:
     :type id: string
     """
     data = _validate(data_dict, schema.use_case_update(), context)
-    found = use_cases.get(data["id"])
-    if found is None:
-        raise toolkit.ObjectNotFound(toolkit._("Use case not found"))
+    found = _use_case(data["id"])
     toolkit.check_access("hokkaido_use_case_update", context, {"id": found["id"]})
     package_ids = _package_ids(context, data["datasets"]) if "datasets" in data else None
     values = {k: data[k] for k in ("title", "description", "url", "image_url") if k in data}
@@ -177,9 +173,7 @@ def hokkaido_use_case_delete(context, data_dict) -> None:
     :type id: string
     """
     data = _validate(data_dict, schema.by_id(), context)
-    found = use_cases.get(data["id"])
-    if found is None:
-        raise toolkit.ObjectNotFound(toolkit._("Use case not found"))
+    found = _use_case(data["id"])
     toolkit.check_access("hokkaido_use_case_delete", context, {"id": found["id"]})
     use_cases.delete(found["id"])
 
@@ -269,7 +263,7 @@ def hokkaido_data_request_show(context, data_dict) -> dict[str, Any]:
     :type id: int
     """
     toolkit.check_access("hokkaido_data_request_show", context, data_dict)
-    data = _validate(data_dict, {"id": schema.data_request_answer()["id"]}, context)
+    data = _validate(data_dict, schema.data_request_show(), context)
     found = data_requests.get(int(data["id"]))
     if found is None or (found["hidden"] and not _is_sysadmin(context)):
         raise toolkit.ObjectNotFound(toolkit._("Data request not found"))

@@ -63,6 +63,11 @@ def data_request_list(ignore_missing, unicode_safe, strip_value, natural_number_
 
 
 @validator_args
+def data_request_show(not_empty, natural_number_validator):
+    return {"id": [not_empty, natural_number_validator]}
+
+
+@validator_args
 def data_request_answer(not_empty, ignore_missing, unicode_safe, strip_value, natural_number_validator, one_of):
     return {"id": [not_empty, natural_number_validator],
             "status": [not_empty, unicode_safe, one_of(list(STATUSES))],

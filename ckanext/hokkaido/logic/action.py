@@ -16,6 +16,7 @@ from harvesters.errors import public_url
 from ckanext.hokkaido import registry, tracker
 from ckanext.hokkaido.harvest import errors as harvest_errors
 from ckanext.hokkaido.logic import schema
+from ckanext.hokkaido.logic import validate as _validate
 
 __all__ = [
     "hokkaido_municipality_list",
@@ -31,13 +32,6 @@ __all__ = [
 
 #: the most suggestions of each kind an API caller gets
 SUGGEST_LIMIT = 20
-
-
-def _validate(data_dict: dict, schema_: dict, context: dict) -> dict:
-    data, errors = toolkit.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise toolkit.ValidationError(errors)
-    return data
 
 
 @toolkit.side_effect_free
