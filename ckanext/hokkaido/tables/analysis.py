@@ -73,8 +73,11 @@ def compute(resource_id: str, fields: list[dict[str, str]]) -> dict[str, Any]:
     names = [f["id"] for f in fields]
     columns = ", ".join('"{}"'.format(name.replace('"', '""')) for name in names)
     table = '"{}"'.format(resource_id.replace('"', '""'))
+    # rows read by SQLAlchemy itself: pandas' read_sql takes only SQLAlchemy 2's
+    # connections (CKAN 2.11 runs 1.4)
     with get_read_engine().connect() as connection:
-        frame = pd.read_sql_query(sa.text(f"SELECT {columns} FROM {table}"), connection)
+        result = connection.execute(sa.text(f"SELECT {columns} FROM {table}"))
+        frame = pd.DataFrame(result.fetchall(), columns=names)
     result = []
     for field in fields:
         series = frame[field["id"]].replace("", None)
