@@ -18,6 +18,13 @@ from harvesters.client import Limits
 __all__ = ["limits_from_config"]
 
 
+def allowed_addresses() -> str:
+    """``ckanext.hokkaido.harvest.allow_private_addresses`` as the HTTP
+    client's ``allow`` (the non-public address classes it may reach)."""
+    allow = toolkit.config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
+    return allow if isinstance(allow, str) else " ".join(allow)
+
+
 def limits_from_config() -> Limits:
     """:class:`~harvesters.client.Limits` from the config (defaults where unset)."""
     config = toolkit.config

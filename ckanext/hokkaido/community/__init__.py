@@ -9,3 +9,12 @@ actions, which the pages use too: :mod:`.use_cases` and
 usual extension for use cases, was tried first: its last release on PyPI
 (1.5.1) does not load on CKAN 2.12 (``toolkit.add_ckan_admin_tab`` is gone).
 """
+from __future__ import annotations
+
+__all__ = ["contains"]
+
+
+def contains(q: str) -> str:
+    """An ILIKE pattern matching text that holds ``q`` as typed (its ``%``,
+    ``_`` and backslashes taken literally)."""
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -13,6 +13,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from ckan import model
 
+from ckanext.hokkaido.community import contains
+
 __all__ = ["STATUSES", "create", "get", "search", "count", "counts_by_organization",
            "recent_by_user", "set_status", "set_hidden"]
 
@@ -79,7 +81,7 @@ def _where(q: str, status: str, organization_id: str, with_hidden: bool) -> tupl
         where.append("NOT r.hidden")
     if q:
         where.append("(r.title ILIKE :q OR r.description ILIKE :q OR r.reason ILIKE :q)")
-        params["q"] = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params["q"] = contains(q)
     if status:
         where.append("r.status = :status")
         params["status"] = status

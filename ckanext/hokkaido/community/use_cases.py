@@ -9,6 +9,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from ckan import model
 
+from ckanext.hokkaido.community import contains
+
 __all__ = ["name_taken", "create", "update", "delete", "get", "search", "for_dataset", "count", "most_used"]
 
 FIELDS = ("name", "title", "description", "url", "image_url")
@@ -90,7 +92,7 @@ def _where(q: str) -> tuple[str, dict[str, Any]]:
     if not q:
         return "state = 'active'", {}
     return ("state = 'active' AND (title ILIKE :q OR description ILIKE :q)",
-            {"q": "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"})
+            {"q": contains(q)})
 
 
 def search(q: str = "", limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:

@@ -93,7 +93,7 @@ from harvesters.base import SourceAdapter
 
 from ckanext.hokkaido import extras, licences, registry
 from ckanext.hokkaido.harvest import errors, indexing, tokens
-from ckanext.hokkaido.settings import limits_from_config
+from ckanext.hokkaido.settings import allowed_addresses, limits_from_config
 
 __all__ = [
     "HokkaidoHarvesterBase",
@@ -398,9 +398,6 @@ class HokkaidoHarvesterBase(HarvesterBase):
         """An HTTP client configured from ``ckanext.hokkaido.harvest.*``;
         with ``api_key``, it authorizes requests to ``url``'s origin only."""
         config = toolkit.config
-        allow = config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
-        if not isinstance(allow, str):
-            allow = " ".join(allow)
         deadline = DEADLINE.get()
         client = HttpClient if deadline is None else _DeadlineClient
         made = client(
@@ -410,7 +407,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             throttle=shared_throttle(float(config.get("ckanext.hokkaido.harvest.min_delay") or 0)),
             max_bytes=int(config.get("ckanext.hokkaido.harvest.max_bytes") or 100 * 1024 * 1024),
             limits=limits_from_config(),
-            allow=allow,
+            allow=allowed_addresses(),
             authorization=api_key, authorization_url=url if api_key else None,
         )
         if deadline is not None:

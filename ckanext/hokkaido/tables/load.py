@@ -35,6 +35,7 @@ from ckan.plugins import toolkit
 from harvesters.client import HttpClient, Limits
 from harvesters.errors import BadResponse, HarvestError, LimitExceeded, public_host
 
+from ckanext.hokkaido.settings import allowed_addresses
 from ckanext.hokkaido.tables import store
 from ckanext.hokkaido.tables.prepare import TableError, prepare
 
@@ -53,14 +54,11 @@ def settings() -> dict[str, int]:
 def make_client() -> HttpClient:
     """An HTTP client with the harvest's guard and timeouts."""
     config = toolkit.config
-    allow = config.get("ckanext.hokkaido.harvest.allow_private_addresses") or ""
-    if not isinstance(allow, str):
-        allow = " ".join(allow)
     return HttpClient(portal_url=config.get("ckan.site_url") or None,
                       read_timeout=float(config.get("ckanext.hokkaido.harvest.timeout") or 30),
                       total_timeout=float(config.get("ckanext.hokkaido.tables.total_timeout")),
                       max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
-                      min_delay=0, max_bytes=settings()["max_bytes"], allow=allow)
+                      min_delay=0, max_bytes=settings()["max_bytes"], allow=allowed_addresses())
 
 
 def _site_context() -> dict[str, Any]:
