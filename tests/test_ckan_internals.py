@@ -125,3 +125,29 @@ def test_ckanext_xloader_loading_steps_the_tables_job_calls():
         assert function is not None, f"ckanext-xloader: loader.{name} is gone; review tables/load.py"
         found = list(inspect.signature(function).parameters)
         assert found == params, f"ckanext-xloader: loader.{name}({found}); review tables/load.py"
+
+
+def test_ckan_exempts_token_requests_from_csrf_through_the_protector_the_plugin_wraps():
+    # ckanext.hokkaido.security.csrf makes the exemption last one request: it
+    # replaces CSRFProtect._exempt_views, which ckan_before_request fills
+    # through csrf.exempt(view) for requests authenticated by the header.
+    from ckan.config.middleware import flask_app
+    from flask_wtf.csrf import CSRFProtect
+    assert isinstance(flask_app.csrf, CSRFProtect), f"{VERSION}: flask_app.csrf is no longer Flask-WTF's"
+    before = source_of(flask_app.ckan_before_request)
+    assert 'g.get("login_via_auth_header")' in before and "csrf.exempt(dest)" in before, \
+        f"{VERSION}: ckan_before_request exempts token requests otherwise; review security/csrf.py"
+    assert "self._exempt_views.add(" in source_of(CSRFProtect.exempt), "Flask-WTF: exempt() stores views otherwise"
+    assert "in self._exempt_views" in source_of(CSRFProtect._is_exempt), "Flask-WTF: _is_exempt reads otherwise"
+
+
+def test_uploads_are_served_by_the_download_view_the_headers_rewrite():
+    # ckanext.hokkaido.security.headers recognises CKAN's download view by its
+    # function, and finds the stored file through the resource uploader.
+    from ckan.lib import uploader
+    from ckan.views import resource
+    assert callable(getattr(resource, "download", None)), f"{VERSION}: ckan.views.resource.download is gone"
+    body = source_of(resource.download)
+    assert "flask.send_file(filepath" in body and "rsc.get('mimetype')" in body, \
+        f"{VERSION}: the download view serves uploads otherwise; review security/headers.py"
+    assert list(inspect.signature(uploader.ResourceUpload.get_path).parameters) == ["self", "id"], VERSION

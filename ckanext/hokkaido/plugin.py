@@ -15,6 +15,8 @@ from ckanext.hokkaido.community import action as community_action
 from ckanext.hokkaido.community import auth as community_auth
 from ckanext.hokkaido.community import views as community_views
 from ckanext.hokkaido.logic import action, auth
+from ckanext.hokkaido.security import csrf as csrf_rules
+from ckanext.hokkaido.security import headers
 from ckanext.hokkaido.tables import action as tables_action
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,9 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
     # ckanext-xloader's own download is refused: tables are fetched through
     # the harvest's guard and loaded by our job (ckanext/hokkaido/tables)
     plugins.implements(IXloader, inherit=True)
+    # CSRF exemptions per request, frame-ancestors, uploads served as files
+    # (ckanext/hokkaido/security)
+    plugins.implements(plugins.IMiddleware, inherit=True)
 
     # IConfigurer
 
@@ -74,6 +79,14 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
         # Japanese column names stay as written (ckanext-xloader would spell
         # them in pinyin); the tables' loader relies on it
         config["ckanext.xloader.unidecode_headers"] = False
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        from ckan.config.middleware.flask_app import csrf
+        csrf_rules.install(csrf)
+        app.after_request(headers.add_headers)
+        return app
 
     # IFacets
 
