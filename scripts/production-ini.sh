@@ -24,6 +24,17 @@ DATASTORE_WRITE="${CKAN_DATASTORE_WRITE_URL:-postgresql://$PG_USER:$PG_PASSWORD@
 DATASTORE_READ="${CKAN_DATASTORE_READ_URL:-postgresql://$PG_RO_USER:$PG_RO_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB}"
 [ -x "$VENV/bin/ckan" ] || die "no CKAN in $VENV: run scripts/setup.sh first"
 
+# A production host never runs on the demo's passwords, which this
+# repository publishes: give the addresses (with their passwords) in the
+# environment, or set PG_PASSWORD and PG_RO_PASSWORD to passwords of your own.
+for url in "$DB" "$DATASTORE_WRITE" "$DATASTORE_READ"; do
+    for known in ckan_default datastore_ro; do
+        case "$url" in
+            *":$known@"*) die "a database address uses the well-known password '$known'; set CKAN_DB_URL, CKAN_DATASTORE_WRITE_URL and CKAN_DATASTORE_READ_URL (or PG_PASSWORD, PG_RO_PASSWORD) to your own passwords / 公開されている既定のパスワードは本番では使えません";;
+        esac
+    done
+done
+
 if [ ! -f "$INI" ]; then
     mkdir -p "$(dirname "$INI")"
     (umask 077 && "$VENV/bin/ckan" generate config "$INI" >/dev/null)
@@ -35,6 +46,12 @@ portal_settings "$INI" "$DB" "$SOLR" "$REDIS" "$SITE" "$DATA" "$DATASTORE_WRITE"
     "ckan.webassets.path = $DATA/webassets" \
     "ckan.cache_expires = 300" \
     "ckan.auth.create_user_via_web = true" \
+    "ckan.auth.user_create_organizations = false" \
+    "ckan.auth.user_create_groups = false" \
+    "REMEMBER_COOKIE_SAMESITE = Lax" \
+    "REMEMBER_COOKIE_SECURE = true" \
+    "SESSION_COOKIE_SAMESITE = Lax" \
+    "SESSION_COOKIE_SECURE = true" \
     "ckan.harvest.log_scope = 0" >/dev/null
 
 # Logs to files that logrotate rotates (deploy/logrotate/ckan): a

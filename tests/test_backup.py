@@ -182,3 +182,26 @@ def test_a_portal_comes_back_whole_in_an_empty_stack(portal, restore_ini, tmp_pa
     resource = portal["upload"]["id"]
     stored = tmp_path / "storage" / "resources" / resource[:3] / resource[3:6] / resource[6:]
     assert stored.read_bytes() == CSV
+
+
+def test_the_archive_is_private_from_its_first_byte_and_no_password_is_on_a_command_line(tmp_path):
+    # Bad input: a umask that makes files readable by everyone (022), the
+    # archive looked at while it is being written.
+    from ckanext.hokkaido import backup
+    archive = str(tmp_path / "portal.tar.gz")
+    modes = []
+
+    def progress(message):
+        if os.path.exists(archive + ".partial"):
+            modes.append(os.stat(archive + ".partial").st_mode & 0o777)
+
+    old = os.umask(0o022)
+    try:
+        backup.backup(archive, progress=progress)
+    finally:
+        os.umask(old)
+    assert modes and set(modes) == {0o600}, [oct(m) for m in modes]
+    assert os.stat(archive).st_mode & 0o777 == 0o600
+    dbname, env = backup._client_args("postgresql://ckan_default:s3cret@127.0.0.1:5432/ckan_test")
+    assert "s3cret" not in dbname and dbname.startswith("postgresql://ckan_default@127.0.0.1")
+    assert env["PGPASSWORD"] == "s3cret"

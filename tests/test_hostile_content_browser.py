@@ -47,7 +47,7 @@ def hostile_dataset():
 def harvested(ckan_server):
     site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
     # no images: the factory's default logos point at external hosts
-    owner = factories.Organization(name="harvest-sources", image_url="")
+    owner = factories.Organization(name="010006", title="北海道", image_url="")
     factories.Organization(name=SAPPORO, title="札幌市", image_url="")
     with PortalServer() as portal:
         FakeCkan([hostile_dataset()]).install(portal)

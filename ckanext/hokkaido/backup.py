@@ -35,7 +35,7 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 
@@ -140,10 +140,26 @@ def _stored_files(storage: Optional[str]):
             yield path, os.path.relpath(path, storage)
 
 
-def _run(command: list[str], what: str) -> None:
-    """Run a PostgreSQL client tool; its complaint, without the password, on failure."""
+def _client_args(url: str) -> tuple[str, dict[str, str]]:
+    """The ``--dbname`` of a database URL without its password, and the
+    environment that carries the password (``PGPASSWORD``): a command line
+    is readable by every user of the host (``ps``), the environment of a
+    process only by its owner."""
+    parsed = sa.engine.make_url(url)
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    safe = sa.engine.URL.create("postgresql", username=parsed.username, host=parsed.host, port=parsed.port,
+                                database=parsed.database, query=parsed.query)
+    return safe.render_as_string(hide_password=False), env
+
+
+def _run(command: list[str], what: str, url: str) -> None:
+    """Run a PostgreSQL client tool on the database at ``url``; its
+    complaint, without the password, on failure."""
+    dbname, env = _client_args(url)
     try:
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = subprocess.run(command + [f"--dbname={dbname}"], capture_output=True, text=True, env=env)
     except FileNotFoundError as exc:
         raise BackupError(f"{command[0]} がありません（postgresql-client をインストールしてください） / "
                           f"{command[0]} not found: install postgresql-client") from exc
@@ -151,6 +167,12 @@ def _run(command: list[str], what: str) -> None:
         message = (done.stderr or done.stdout).strip().splitlines()
         raise BackupError(f"{what}: {command[0]} が失敗しました / {command[0]} failed: "
                           + " | ".join(message[-5:]))
+
+
+def _private_file(path: str) -> Any:
+    """A new file only its owner may read, from its first byte (never
+    0644 then chmod: a reader could open it in between)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
 def backup(archive: str, progress: Callable[[str], None] = print) -> Result:
@@ -170,8 +192,8 @@ def backup(archive: str, progress: Callable[[str], None] = print) -> Result:
             dumps.append(("datastore.dump", _db_url("ckan.datastore.write_url")))
         for name, url in dumps:
             progress(f"pg_dump → {name}")
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-acl", f"--file={os.path.join(work, name)}",
-                  f"--dbname={url}"], name)
+            _run(["pg_dump", "--format=custom", "--no-owner", "--no-acl", f"--file={os.path.join(work, name)}"],
+                 name, url)
         manifest = {
             "format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "ckan_version": ckan.__version__, "site_url": toolkit.config.get("ckan.site_url"),
@@ -180,7 +202,8 @@ def backup(archive: str, progress: Callable[[str], None] = print) -> Result:
         with open(os.path.join(work, MANIFEST), "w", encoding="utf-8") as out:
             json.dump(manifest, out, ensure_ascii=False, indent=2)
         try:
-            with tarfile.open(partial, "w:gz") as tar:
+            # it holds the users' password hashes and the config's secrets: 0600 from its first byte
+            with _private_file(partial) as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
                 tar.add(os.path.join(work, MANIFEST), MANIFEST)
                 for name, _ in dumps:
                     tar.add(os.path.join(work, name), name)
@@ -197,7 +220,6 @@ def backup(archive: str, progress: Callable[[str], None] = print) -> Result:
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
-    os.chmod(archive, 0o600)  # it holds the users' password hashes and the config's secrets
     return Result(archive, counts)
 
 
@@ -265,7 +287,7 @@ def restore(archive: str, progress: Callable[[str], None] = print, config_out: O
             if name in manifest["databases"]:
                 progress(f"pg_restore ← {name}")
                 _run(["pg_restore", "--no-owner", "--no-acl", "--single-transaction", "--exit-on-error",
-                      f"--dbname={url}", os.path.join(work, name)], name)
+                      os.path.join(work, name)], name, url)
                 if name == "datastore.dump":
                     # the read-only user's rights are the server's, not the archive's
                     progress("DataStore: give its read-only user its rights as a database superuser: "

@@ -15,8 +15,9 @@ from ckanext.hokkaido.community import action as community_action
 from ckanext.hokkaido.community import auth as community_auth
 from ckanext.hokkaido.community import views as community_views
 from ckanext.hokkaido.logic import action, auth
+from ckanext.hokkaido.security import action as security_action
 from ckanext.hokkaido.security import csrf as csrf_rules
-from ckanext.hokkaido.security import headers
+from ckanext.hokkaido.security import headers, uploads
 from ckanext.hokkaido.tables import action as tables_action
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def _members(*modules: Any) -> Any:
 
 @toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views)
                                      for name in module.__all__])
-@toolkit.blanket.actions(_members(action, community_action, tables_action))
+@toolkit.blanket.actions(_members(action, community_action, tables_action, security_action))
 @toolkit.blanket.auth_functions(_members(auth, community_auth))
 @toolkit.blanket.cli
 @toolkit.blanket.helpers
@@ -123,6 +124,8 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
         tables.queue_changed(pkg_dict.get("id"))
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        # the resources this write deleted leave no file, table or profile
+        uploads.forget_deleted(pkg_dict.get("id"))
         tables.queue_changed(pkg_dict.get("id"))
 
     def after_dataset_search(self, search_results: dict[str, Any],

@@ -71,9 +71,12 @@ def test_a_point_of_the_rate_over_time():
 
 
 @pytest.mark.parametrize("config, owner, expected", [
-    ('{"municipality_code": "011002"}', None, "011002"),
+    ('{"municipality_code": "011002"}', "011002", "011002"),
+    ('{"municipality_code": "011002"}', "010006", "011002"),   # the prefecture's source may serve any
+    ('{"municipality_code": "012033"}', None, None),           # a user's own organization speaks for none
+    ('{"municipality_code": "012033"}', "011002", "011002"),   # nor does 札幌市's for 小樽市
     ('{"municipality_code": "011003"}', "012025", "012025"),   # bad check digit: the organization decides
-    ('{"fq": "name:01*"}', "harvest-sources", None),            # a shared portal has none of its own
+    ('{"fq": "name:01*"}', None, None),                         # a shared portal has none of its own
     ("not json", "011002", "011002"),
     (None, None, None),
 ])

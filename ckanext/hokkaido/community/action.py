@@ -68,8 +68,8 @@ def _package_ids(context: dict, names: list[str], field: str = "datasets") -> li
     return ids
 
 
-def _use_case(id_or_name: str) -> dict[str, Any]:
-    found = use_cases.get(id_or_name)
+def _use_case(name: str) -> dict[str, Any]:
+    found = use_cases.get(name)
     if found is None:
         raise toolkit.ObjectNotFound(toolkit._("Use case not found"))
     return found
@@ -116,7 +116,7 @@ def hokkaido_use_case_list(context, data_dict) -> dict[str, Any]:
 def hokkaido_use_case_show(context, data_dict) -> dict[str, Any]:
     """One use case with the datasets it uses (those the caller may see).
 
-    :param id: its name or number
+    :param id: its name
     :type id: string
     """
     toolkit.check_access("hokkaido_use_case_show", context, data_dict)
@@ -155,12 +155,12 @@ def hokkaido_use_case_update(context, data_dict) -> dict[str, Any]:
     """Change a use case (its author or a sysadmin). Fields as
     hokkaido_use_case_create except ``name``; those not given stay.
 
-    :param id: its name or number
+    :param id: its name
     :type id: string
     """
     data = _validate(data_dict, schema.use_case_update(), context)
     found = _use_case(data["id"])
-    toolkit.check_access("hokkaido_use_case_update", context, {"id": found["id"]})
+    toolkit.check_access("hokkaido_use_case_update", context, {"id": found["name"]})
     package_ids = _package_ids(context, data["datasets"]) if "datasets" in data else None
     values = {k: data[k] for k in ("title", "description", "url", "image_url") if k in data}
     return _visible(context, use_cases.update(found["id"], values, package_ids))
@@ -169,12 +169,12 @@ def hokkaido_use_case_update(context, data_dict) -> dict[str, Any]:
 def hokkaido_use_case_delete(context, data_dict) -> None:
     """Delete a use case (its author or a sysadmin).
 
-    :param id: its name or number
+    :param id: its name
     :type id: string
     """
     data = _validate(data_dict, schema.by_id(), context)
     found = _use_case(data["id"])
-    toolkit.check_access("hokkaido_use_case_delete", context, {"id": found["id"]})
+    toolkit.check_access("hokkaido_use_case_delete", context, {"id": found["name"]})
     use_cases.delete(found["id"])
 
 
@@ -189,14 +189,15 @@ def _organization(id_or_name: str) -> model.Group:
 
 def _notify(users: list[model.User], subject: str, body: str) -> dict[str, list[str]]:
     """Mail each user; who could not be mailed (no address, the mail server
-    refused or is away) is logged and returned, the request stands."""
-    from ckan.lib.mailer import MailerException, mail_user
+    refused or is away, any other failure of the mailer) is logged and
+    returned, the others are still mailed and the request stands."""
+    from ckan.lib.mailer import mail_user
     result: dict[str, list[str]] = {"notified": [], "not_notified": []}
     for user in users:
         try:
             mail_user(user, subject, body)
-        except MailerException as exc:
-            log.warning("data request: could not mail %s: %s", user.name, exc)
+        except Exception as exc:  # noqa: BLE001 - one mail never undoes the request or the other mails
+            log.warning("data request: could not mail %s: %r", user.name, exc)
             result["not_notified"].append(user.name)
         else:
             result["notified"].append(user.name)
@@ -243,7 +244,23 @@ def hokkaido_data_request_list(context, data_dict) -> dict[str, Any]:
     limit, offset = _paging(data)
     args = (data.get("q") or "", data.get("status") or "", organization_id, with_hidden)
     return {"count": data_requests.count(*args),
-            "results": data_requests.search(*args, limit=limit, offset=offset)}
+            "results": [_for_viewer(context, r) for r in data_requests.search(*args, limit=limit, offset=offset)]}
+
+
+def _for_viewer(context: dict, request: dict[str, Any]) -> dict[str, Any]:
+    """The request as the caller may see it: the dataset it was published
+    as only when the caller may see that dataset (a private one stays
+    unnamed), and why it was hidden only for sysadmins (the reason stays in
+    its history when it is shown again)."""
+    request = dict(request)
+    if request.get("package_id") and not _may_see(context, request["package_id"]):
+        request.update(package_id=None, package_name=None, package_title=None)
+    if not _is_sysadmin(context):
+        request["hidden_reason"] = ""
+        if "events" in request:
+            request["events"] = [dict(e, message="") if e["kind"] in ("hidden", "shown") else e
+                                 for e in request["events"]]
+    return request
 
 
 def _is_sysadmin(context: dict) -> bool:
@@ -267,7 +284,7 @@ def hokkaido_data_request_show(context, data_dict) -> dict[str, Any]:
     found = data_requests.get(int(data["id"]))
     if found is None or (found["hidden"] and not _is_sysadmin(context)):
         raise toolkit.ObjectNotFound(toolkit._("Data request not found"))
-    return found
+    return _for_viewer(context, found)
 
 
 def hokkaido_data_request_create(context, data_dict) -> dict[str, Any]:
@@ -292,12 +309,13 @@ def hokkaido_data_request_create(context, data_dict) -> dict[str, Any]:
     organization = _organization(data["organization"])
     user = _current_user(context)
     per_day = toolkit.config.get("ckanext.hokkaido.data_requests.per_user_per_day")
-    if not user.sysadmin and data_requests.recent_by_user(user.id, 24) >= per_day:
+    created = data_requests.create(data["title"], data["description"], data.get("reason") or "",
+                                   organization.id, user.id, per_day=None if user.sysadmin else per_day)
+    if created is None:
         raise toolkit.ValidationError({"title": [toolkit._(
             "You have made {n} requests in the last 24 hours, the most allowed; please try again later"
         ).format(n=per_day)]})
-    created = data_requests.create(data["title"], data["description"], data.get("reason") or "",
-                                   organization.id, user.id)
+    created = _for_viewer(context, created)
     subject = f"[データ公開リクエスト / Data request] {created['title']}"
     body = (f"{organization.title} へのデータ公開リクエストがありました。\n"
             f"A data request was made to {organization.title}.\n\n"
@@ -343,7 +361,7 @@ def hokkaido_data_request_answer(context, data_dict) -> dict[str, Any]:
             f"{_request_url(answered['id'])}\n")
     notified = _notify([requester] if requester is not None else [],
                        f"[データ公開リクエスト / Data request] {label}: {answered['title']}", body)
-    return {**answered, **notified}
+    return {**_for_viewer(context, answered), **notified}
 
 
 def hokkaido_data_request_moderate(context, data_dict) -> dict[str, Any]:
@@ -362,5 +380,5 @@ def hokkaido_data_request_moderate(context, data_dict) -> dict[str, Any]:
     found = data_requests.get(int(data["id"]))
     if found is None:
         raise toolkit.ObjectNotFound(toolkit._("Data request not found"))
-    return data_requests.set_hidden(found["id"], bool(data["hidden"]), data.get("reason") or "",
-                                    _current_user(context).id)
+    return _for_viewer(context, data_requests.set_hidden(found["id"], bool(data["hidden"]),
+                                                         data.get("reason") or "", _current_user(context).id))

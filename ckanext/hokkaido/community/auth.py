@@ -2,6 +2,8 @@
 one without calling it (CKAN's rule)."""
 from __future__ import annotations
 
+import re
+
 from ckan import authz
 from ckan.plugins import toolkit
 
@@ -70,7 +72,7 @@ def hokkaido_data_request_answer(context, data_dict):
     from ckanext.hokkaido.community import data_requests
     user = context.get("user")
     request_id = str((data_dict or {}).get("id") or "")
-    request = data_requests.get(int(request_id)) if request_id.isdigit() else None
+    request = data_requests.get(int(request_id)) if re.fullmatch(r"[0-9]{1,18}", request_id) else None
     organization = (request or {}).get("organization_id")
     if user and organization and authz.users_role_for_group_or_org(organization, user) in ("editor", "admin"):
         return {"success": True}

@@ -60,7 +60,18 @@ def _row(r: Any, with_events: bool = False) -> dict[str, Any]:
     return row
 
 
-def create(title: str, description: str, reason: str, organization_id: str, user_id: str) -> dict[str, Any]:
+def create(title: str, description: str, reason: str, organization_id: str, user_id: str,
+           per_day: Optional[int] = None) -> Optional[dict[str, Any]]:
+    """Store a request; with ``per_day``, only when the user made fewer in
+    the last 24 hours (else ``None``). The count and the insert hold a lock
+    on the user (a transaction-level advisory lock), so parallel requests
+    are counted one after the other and the limit is exact."""
+    if per_day is not None:
+        model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('hokkaido_data_request:' || :user))"),
+                              {"user": user_id})
+        if recent_by_user(user_id, 24) >= per_day:
+            model.Session.rollback()
+            return None
     new_id = model.Session.execute(sa.text("""
         INSERT INTO hokkaido_data_request (title, description, reason, organization_id, user_id)
         VALUES (:title, :description, :reason, :org, :user) RETURNING id"""),

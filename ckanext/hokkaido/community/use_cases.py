@@ -4,6 +4,7 @@ deleted; its links to datasets stay until it is purged with the table row.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ def create(values: dict[str, Any], package_ids: list[str], user_id: str) -> dict
         {**{f: values.get(f) or "" for f in FIELDS}, "user": user_id}).scalar()
     _set_datasets(new_id, package_ids)
     model.Session.commit()
-    return get(new_id)
+    return _get_by_row(new_id)
 
 
 def update(use_case_id: int, values: dict[str, Any], package_ids: Optional[list[str]]) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def update(use_case_id: int, values: dict[str, Any], package_ids: Optional[list[
     if package_ids is not None:
         _set_datasets(use_case_id, package_ids)
     model.Session.commit()
-    return get(use_case_id)
+    return _get_by_row(use_case_id)
 
 
 def delete(use_case_id: int) -> None:
@@ -78,13 +79,21 @@ def delete(use_case_id: int) -> None:
     model.Session.commit()
 
 
-def get(id_or_name: Any) -> Optional[dict[str, Any]]:
-    """An active use case by its number or its name."""
-    key = str(id_or_name)
-    column = "id" if key.isdigit() else "name"
+def get(name: Any) -> Optional[dict[str, Any]]:
+    """An active use case by its name. Only by name: a use case whose name
+    is a number is not another one's row number; what cannot be a name
+    (CKAN's name rule: a-z, 0-9, - and _) is none."""
+    if not re.fullmatch(r"[a-z0-9_-]{2,100}", str(name)):
+        return None
     rows = model.Session.execute(sa.text(
-        f"SELECT * FROM hokkaido_use_case WHERE {column} = :key AND state = 'active'"),
-        {"key": int(key) if column == "id" else key}).fetchall()
+        "SELECT * FROM hokkaido_use_case WHERE name = :name AND state = 'active'"),
+        {"name": str(name)}).fetchall()
+    return _row(rows[0]) if rows else None
+
+
+def _get_by_row(use_case_id: int) -> Optional[dict[str, Any]]:
+    rows = model.Session.execute(sa.text("SELECT * FROM hokkaido_use_case WHERE id = :id AND state = 'active'"),
+                                 {"id": use_case_id}).fetchall()
     return _row(rows[0]) if rows else None
 
 

@@ -92,7 +92,7 @@ def _use_case_form(use_case: dict[str, Any] | None) -> Any:
                 saved = toolkit.get_action("hokkaido_use_case_create")(_context(), data)
             else:
                 data.pop("name")
-                saved = toolkit.get_action("hokkaido_use_case_update")(_context(), {**data, "id": use_case["id"]})
+                saved = toolkit.get_action("hokkaido_use_case_update")(_context(), {**data, "id": use_case["name"]})
         except toolkit.NotAuthorized:
             return toolkit.abort(403, toolkit._("Only the author of a use case may edit it"))
         except toolkit.ValidationError as exc:
@@ -128,13 +128,13 @@ def read(id: str) -> str:
     use_case = _show(id)
     return toolkit.render("hokkaido/use_case.html", {
         "use_case": use_case,
-        "may_edit": _allowed("hokkaido_use_case_update", {"id": use_case["id"]})})
+        "may_edit": _allowed("hokkaido_use_case_update", {"id": use_case["name"]})})
 
 
 @use_cases.route("/usecases/<id>/edit", methods=["GET", "POST"])
 def edit(id: str) -> Any:
     use_case = _show(id)
-    if not _allowed("hokkaido_use_case_update", {"id": use_case["id"]}):
+    if not _allowed("hokkaido_use_case_update", {"id": use_case["name"]}):
         return toolkit.abort(403, toolkit._("Only the author of a use case may edit it"))
     return _use_case_form(use_case)
 
@@ -143,7 +143,7 @@ def edit(id: str) -> Any:
 def delete(id: str) -> Any:
     use_case = _show(id)
     try:
-        toolkit.get_action("hokkaido_use_case_delete")(_context(), {"id": use_case["id"]})
+        toolkit.get_action("hokkaido_use_case_delete")(_context(), {"id": use_case["name"]})
     except toolkit.NotAuthorized:
         return toolkit.abort(403, toolkit._("Only the author of a use case may delete it"))
     toolkit.h.flash_notice(toolkit._("Use case deleted"))

@@ -91,7 +91,7 @@ from harvesters.client import HostThrottle, HttpClient
 from harvesters.records import Record
 from harvesters.base import SourceAdapter
 
-from ckanext.hokkaido import extras, licences, registry
+from ckanext.hokkaido import authority, extras, licences, registry
 from ckanext.hokkaido.harvest import errors, indexing, tokens
 from ckanext.hokkaido.settings import allowed_addresses, limits_from_config
 
@@ -747,6 +747,21 @@ class HokkaidoHarvesterBase(HarvesterBase):
                         f"{other.name} の重複です（同じ収集元URL、収集元「{owner.title or owner.url}」が保持）",
                         f"duplicate of {other.name} (same source_url), kept by source {owner.title or owner.url}")
 
+    @staticmethod
+    def _check_publishes_for(source: HarvestSource, code: str) -> None:
+        """A source publishes only for the municipality its organization
+        speaks for, or for any when it is the prefecture's (the shared
+        portals): :func:`ckanext.hokkaido.authority.may_publish_for`."""
+        package = model.Package.get(source.id)
+        owner = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
+        if not authority.may_publish_for(authority.organization_code(owner), code):
+            raise RecordError(
+                f"この収集元の組織は{registry.name_of(code)}のデータを公開できません"
+                "（市町村の組織か北海道の組織の収集元だけが公開できます）",
+                "this source's organization does not speak for the record's municipality: only a source of the "
+                "municipality's organization or of the prefecture's may publish for it",
+                f"municipality_code {code}, organization {owner.name if owner is not None else None}")
+
     def _organization(self, code: str) -> str:
         """Id of the municipality's organization (name = code), created if missing."""
         group = model.Group.by_name(code)  # a code is never a group id: one query, not Group.get's two
@@ -860,6 +875,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             raise RecordError("市町村コードが北海道の市町村ではありません",
                               "the record's municipality code is not a Hokkaido municipality",
                               f"municipality_code {code!r}")
+        self._check_publishes_for(harvest_object.source, code)
         record = self._without_unsafe_links(harvest_object, record)
         unmapped = harvested_licence(record)[1]
         if unmapped:

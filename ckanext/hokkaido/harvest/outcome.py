@@ -2,9 +2,11 @@
 share, written once:
 
 * **a source's municipality** (:func:`source_municipality`): the
-  ``municipality_code`` of its config when that is a valid code, else its
-  organization's name when that is a municipality's code; a shared portal
-  (HARP, BODIK …) has none of its own and delivers whatever its datasets say.
+  ``municipality_code`` of its config when its organization may publish for
+  that municipality (:func:`ckanext.hokkaido.authority.may_publish_for`),
+  else its organization's official code; a shared portal (HARP, BODIK …)
+  has none of its own and delivers whatever its datasets say; a source of
+  an organization that speaks for no municipality delivers nothing.
 * **how a run ended** (:class:`RunOutcome`), from the counts of its errors
   and records: it *could not read* the source (the tracker's 取得エラー), it
   *failed* (the nightly run's FAILED line and exit code 1), or it was *clean*
@@ -20,20 +22,22 @@ from typing import Optional
 
 from harvesters.municipalities import is_valid_municipality_code
 
+from ckanext.hokkaido.authority import may_publish_for
+
 __all__ = ["RunOutcome", "source_municipality"]
 
 
-def source_municipality(config: Optional[str], owner_name: Optional[str]) -> Optional[str]:
-    """The municipality a source publishes for, or ``None`` for a shared one."""
+def source_municipality(config: Optional[str], owner_code: Optional[str]) -> Optional[str]:
+    """The municipality a source publishes for, or ``None`` for a shared
+    one; ``owner_code`` is its organization's official code
+    (:func:`ckanext.hokkaido.authority.organization_code`)."""
     try:
         code = json.loads(config or "{}").get("municipality_code")
     except (ValueError, AttributeError):
         code = None
-    if code and is_valid_municipality_code(str(code)):
+    if code and is_valid_municipality_code(str(code)) and may_publish_for(owner_code, str(code)):
         return str(code)
-    if owner_name and is_valid_municipality_code(owner_name):
-        return owner_name
-    return None
+    return owner_code
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from ckan.plugins import toolkit
 
 from harvesters.util import is_link, is_repeating_interval, normalize_format, parse_date
 
-from ckanext.hokkaido import extras, registry
+from ckanext.hokkaido import authority, extras, registry
 from ckanext.hokkaido.inventory.file import BAND_PATTERN, dataset_name
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "hokkaido_http_url",
     "hokkaido_source_modified",
     "hokkaido_resource_url",
+    "hokkaido_resource_id",
+    "hokkaido_single_line",
     "hokkaido_municipality_from_organization",
     "hokkaido_file_format",
     "hokkaido_standard_dataset",
@@ -68,6 +70,17 @@ def hokkaido_record_count_band(value: Any) -> Any:
     value = str(value).strip().replace("－", "-").replace("〜", "-").replace("～", "-")
     if not BAND_PATTERN.match(value):
         raise Invalid(toolkit._("A record-count band looks like 1-100: %r") % value)
+    return value
+
+
+def hokkaido_single_line(value: Any) -> Any:
+    """A one-line field (a title, a name, an address): no line breaks or
+    other control characters, which would break a mail's subject or a
+    CSV row further on."""
+    if _missing(value):
+        return value
+    if re.search(r"[\x00-\x1f\x7f\u0085\u2028\u2029]", str(value)):
+        raise Invalid(toolkit._("Write this on one line, without line breaks or control characters"))
     return value
 
 
@@ -133,28 +146,34 @@ def hokkaido_resource_url(key: Any, data: dict, errors: dict, context: dict) -> 
         errors[key].append(toolkit._("A URL must start with http(s):// or ftp://: %r") % value[:200])
 
 
-def _organization_code(owner_org: Any) -> Optional[str]:
-    """The code an organization publishes under: its name when that is 北海道's
-    or a municipality's code, 北海道's for a section of the prefecture
-    (``010006-<agency>``, extra ``parent=010006``); else ``None``."""
-    if _missing(owner_org):
-        return None
-    group = model.Group.get(str(owner_org))
-    if group is None or not group.is_organization:
-        return None
-    if registry.name_of(group.name) is not None:
-        return group.name
-    parent = group.extras.get("parent") if group.extras else None
-    return parent if parent and registry.name_of(parent) is not None else None
+def hokkaido_resource_id(key: Any, data: dict, errors: dict, context: dict) -> None:
+    """A resource's id is the portal's to give: an editor may send back the
+    ids of the dataset's own resources, never choose a new one (a purged
+    resource's id would bring back its file and table:
+    :mod:`ckanext.hokkaido.security.uploads`)."""
+    from ckanext.hokkaido.security import uploads
+    value = data.get(key)
+    if _missing(value):
+        return
+    if not uploads.may_choose_id(context, str(value)):
+        errors[key].append(toolkit._("A new resource's id is given by the portal and cannot be chosen"))
 
 
 def hokkaido_municipality_from_organization(key: Any, data: dict, errors: dict, context: dict) -> None:
-    """市町村: the organization decides it. A dataset of 北海道 (or of one of
-    its sections) or of a municipality's organization gets that code, whatever
-    the form said; in any other organization the value given is kept."""
-    code = _organization_code(data.get(("owner_org",)))
+    """市町村: the organization decides it (:mod:`ckanext.hokkaido.authority`).
+    A dataset of 北海道 (or of one of its sections) or of a municipality's
+    organization gets that code, whatever the form said; a dataset of an
+    organization that speaks for no municipality has none, and naming one
+    is an error."""
+    owner_org = data.get(("owner_org",))
+    group = None if _missing(owner_org) else model.Group.get(str(owner_org))
+    code = authority.organization_code(group)
     if code is not None:
         data[key] = code
+    elif not _missing(data.get(key)):
+        errors[key].append(toolkit._(
+            "Only the municipality's own organization (or the prefecture's) can publish for a municipality; "
+            "leave 市町村 empty in this organization"))
 
 
 def _tags(data: dict) -> list[str]:

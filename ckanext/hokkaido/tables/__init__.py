@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from ckan.plugins import toolkit
 from redis.exceptions import RedisError
 
-__all__ = ["TABULAR_FORMATS", "is_tabular", "should_queue", "queue", "queue_changed"]
+__all__ = ["TABULAR_FORMATS", "is_tabular", "should_queue", "queue", "queue_changed", "forget"]
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +93,23 @@ def queue_changed(package_id: Optional[str]) -> int:
                 continue
             count += 1
     return count
+
+
+def forget(resource_ids: list[str]) -> list[str]:
+    """Drop the DataStore tables of resources that are deleted or purged,
+    and their load records and profiles; the ids whose table was dropped.
+    Works whether or not the resources are still in the database (a purge
+    has removed them), so it goes to the DataStore's backend, not to
+    ``datastore_delete``. The caller commits."""
+    from ckanext.datastore.backend import DatastoreBackend
+    from ckanext.hokkaido.tables import store
+    dropped = []
+    if not resource_ids:
+        return dropped
+    backend = DatastoreBackend.get_active_backend()
+    for resource_id in resource_ids:
+        if backend.resource_exists(resource_id):
+            backend.delete({}, {"resource_id": resource_id})
+            dropped.append(resource_id)
+    store.forget(resource_ids)
+    return dropped

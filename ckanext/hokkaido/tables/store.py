@@ -8,7 +8,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from ckan import model
 
-__all__ = ["STATUSES", "get", "queued", "finished", "save_profile", "loaded_resources"]
+__all__ = ["STATUSES", "get", "queued", "finished", "save_profile", "loaded_resources", "forget"]
 
 #: queued (a job is waiting), loaded, unchanged (fetched again: the same
 #: file), error (the message says why; a table loaded before stays)
@@ -70,3 +70,10 @@ def loaded_resources() -> list[dict[str, Any]]:
     """The resources with a table or a try, for ``ckan hokkaido tables check``."""
     return [_row(r) for r in model.Session.execute(sa.text(
         "SELECT * FROM hokkaido_table_load ORDER BY resource_id"))]
+
+
+def forget(resource_ids: list[str]) -> None:
+    """Remove the rows (and profiles) of resources that are gone; the
+    caller commits."""
+    model.Session.execute(sa.text("DELETE FROM hokkaido_table_load WHERE resource_id = ANY(:ids)"),
+                          {"ids": list(resource_ids)})

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ckan import model
 
-from ckanext.hokkaido import extras, registry
+from ckanext.hokkaido import authority, extras, registry
 from ckanext.hokkaido.harvest.outcome import RunOutcome, source_municipality
 from ckanext.hokkaido.tracker.rules import ELSEWHERE_KEYS
 
@@ -42,16 +42,25 @@ _PUBLIC_DATASETS = """
             FROM ({extra_rows}) pe
            GROUP BY package_id) ex
     JOIN package p ON p.id = ex.package_id
+    JOIN "group" g ON g.id = p.owner_org AND g.state = 'active'
+    LEFT JOIN ({parent_rows}) gp ON gp.group_id = g.id
     WHERE ex.code IS NOT NULL
       AND p.state = 'active' AND p.private = false AND p.type = 'dataset'
+      AND {official}
       {code_filter}
 """
 
 
 def _public_datasets(code: Optional[str]) -> str:
-    return _PUBLIC_DATASETS.replace(
-        "{code_filter}", "AND ex.code = :code" if code else "").replace("{extra_rows}", extras.package_extra_rows(
-            ("municipality_code", "source_modified", "standard_dataset", "source_identifier")))
+    """Public datasets of official organizations (``authority``): a dataset
+    counts for the municipality its organization speaks for, and a
+    registered user's own organization counts for none."""
+    return (_PUBLIC_DATASETS
+            .replace("{code_filter}", "AND ex.code = :code" if code else "")
+            .replace("{extra_rows}", extras.package_extra_rows(
+                ("municipality_code", "source_modified", "standard_dataset", "source_identifier")))
+            .replace("{parent_rows}", extras.group_extra_rows(["parent"]))
+            .replace("{official}", authority.speaks_for_sql("g.name", "gp.value", "ex.code")))
 
 
 def _ensure_statistics() -> None:
@@ -100,7 +109,7 @@ def dataset_stats(code: Optional[str] = None,
         SELECT stats.* FROM stats
     """
     known = {s.no for s in registry.standard_datasets()}
-    params = {"code": code, "today": today or dt.date.today()}
+    params = {"code": code, "today": today or dt.date.today(), authority.CODES_PARAM: authority.codes()}
     _ensure_statistics()
     rows = model.Session.execute(sa.text(sql), params).fetchall()
     return {r.code: {"dataset_count": int(r.datasets),
@@ -134,7 +143,7 @@ def harvest_sources() -> dict[str, list[dict[str, Any]]]:
     if not harvest_tables_exist():
         return {}
     sql = """
-        SELECT s.id, s.title, s.url, s.type, s.config, g.name AS org_name,
+        SELECT s.id, s.title, s.url, s.type, s.config, g.name AS org_name, gp.value AS org_parent,
                j.id AS job_id, j.finished, j.created AS job_created,
                (SELECT count(*) FROM harvest_gather_error ge
                  WHERE ge.harvest_job_id = j.id) AS gather_errors,
@@ -148,28 +157,33 @@ def harvest_sources() -> dict[str, list[dict[str, Any]]]:
                    AND o.report_status = 'errored') AS objects_errored
         FROM harvest_source s
         JOIN package p ON p.id = s.id AND p.state = 'active' AND NOT p.private
-        LEFT JOIN "group" g ON g.id = p.owner_org
+        LEFT JOIN "group" g ON g.id = p.owner_org AND g.state = 'active'
+        LEFT JOIN ({parent_rows}) gp ON gp.group_id = g.id
         LEFT JOIN LATERAL (
             SELECT * FROM harvest_job j WHERE j.source_id = s.id
                AND j.status = 'Finished'
              ORDER BY j.finished DESC NULLS LAST LIMIT 1) j ON true
         WHERE s.active
         ORDER BY s.title
-    """
+    """.replace("{parent_rows}", extras.group_extra_rows(["parent"]))
     holders = """
         SELECT DISTINCT o.harvest_source_id AS source_id, pe.value AS code
           FROM harvest_object o
           JOIN package p ON p.id = o.package_id AND p.state = 'active' AND NOT p.private
           JOIN ({rows}) pe ON pe.package_id = p.id
-         WHERE o.current
-    """.replace("{rows}", extras.package_extra_rows(["municipality_code"]))
+          JOIN "group" g ON g.id = p.owner_org AND g.state = 'active'
+          LEFT JOIN ({parent_rows}) gp ON gp.group_id = g.id
+         WHERE o.current AND {official}
+    """.replace("{rows}", extras.package_extra_rows(["municipality_code"])) \
+        .replace("{parent_rows}", extras.group_extra_rows(["parent"])) \
+        .replace("{official}", authority.speaks_for_sql("g.name", "gp.value", "pe.value"))
     held: dict[str, set[str]] = {}
-    for r in model.Session.execute(sa.text(holders)):
+    for r in model.Session.execute(sa.text(holders), {authority.CODES_PARAM: authority.codes()}):
         held.setdefault(r.source_id, set()).add(r.code)
     sources: dict[str, list[dict[str, Any]]] = {}
     for r in model.Session.execute(sa.text(sql)):
         codes = set(held.get(r.id, ()))
-        own = source_municipality(r.config, r.org_name)
+        own = source_municipality(r.config, authority.official_code(r.org_name, r.org_parent))
         if own is not None:
             codes.add(own)
         last_run = None

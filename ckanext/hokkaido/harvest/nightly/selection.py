@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ckan import model
 from ckanext.harvest.model import HarvestSource
 
-from ckanext.hokkaido import registry
+from ckanext.hokkaido import authority, registry
 from ckanext.hokkaido.harvest.nightly.schedule import (
     DUE_SLACK,
     LOCK_KEY,
@@ -86,7 +86,7 @@ def _source_code(source: HarvestSource) -> Optional[str]:
     (:func:`~ckanext.hokkaido.harvest.outcome.source_municipality`)."""
     package = model.Package.get(source.id)
     owner = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
-    return source_municipality(source.config, owner.name if owner is not None else None)
+    return source_municipality(source.config, authority.organization_code(owner))
 
 
 def _active_sources() -> list[HarvestSource]:
