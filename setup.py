@@ -22,6 +22,7 @@ setup(
         "ckan.plugins": [
             "hokkaido = ckanext.hokkaido.plugin:HokkaidoPlugin",
             "hokkaido_harvest = ckanext.hokkaido.harvest.plugin:HokkaidoHarvestPlugin",
+            "hokkaido_tables = ckanext.hokkaido.tables.plugin:HokkaidoTablesPlugin",
             "hokkaido_ckan_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoCkanHarvester",
             "hokkaido_shirasagi_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoShirasagiHarvester",
             "hokkaido_dcat_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoDcatHarvester",

@@ -78,7 +78,7 @@ portal_settings() {
         "ckan.redis.url = $redis" \
         "ckan.site_url = $site" \
         "ckan.site_title = 北海道オープンデータポータル" \
-        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester datastore xloader datatables_view charts_view" \
+        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester datastore hokkaido_tables xloader datatables_view charts_view" \
         "ckan.datastore.write_url = $datastore_write" \
         "ckan.datastore.read_url = $datastore_read" \
         "ckan.views.default_views = image_view datatables_view" \
@@ -96,6 +96,9 @@ portal_settings() {
         "ckan.max_resource_size = 100" \
         "ckan.dataset.create_on_ui_requires_resources = true" \
         "ckan.csrf_protection.ignore_extensions = false" \
+        "ckan.auth.create_user_via_web = true" \
+        "ckan.auth.user_create_organizations = false" \
+        "ckan.auth.user_create_groups = false" \
         "ckan.gravatar_default = disabled" \
         "ckan.harvest.mq.type = redis" \
         "ckan.harvest.mq.hostname = $redis_host" \
@@ -112,4 +115,8 @@ datastore_permissions() {
         || die "ckan datastore set-permissions failed for $1"
     printf '%s\n' "$sql" | runuser -u postgres -- psql -p "$PG_PORT" -q -v ON_ERROR_STOP=1 -d "$2" >/dev/null \
         || die "could not set the DataStore's permissions on $2"
+    # trigram indexes for searching inside tables (ckanext/hokkaido/tables/search.py)
+    runuser -u postgres -- psql -p "$PG_PORT" -q -v ON_ERROR_STOP=1 -d "$2" \
+        -c "CREATE EXTENSION IF NOT EXISTS pg_trgm" >/dev/null \
+        || die "could not create the pg_trgm extension on $2"
 }

@@ -44,7 +44,8 @@ fi
 
 # CKAN's background jobs (RQ on Redis), stopped with the server
 say "ckan: background jobs worker (log: $RUN/jobs-worker.log)"
-"${CKAN[@]}" jobs worker >"$RUN/jobs-worker.log" 2>&1 &
+# the priority queue first: a steward's upload before the nightly bulk (tables/__init__.py)
+"${CKAN[@]}" jobs worker priority default >"$RUN/jobs-worker.log" 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT
 

@@ -17,6 +17,7 @@ from typing import Any
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido.tracker import queries as tracker_queries
 
 __all__ = ["front_page", "forget"]
 
@@ -43,7 +44,9 @@ def _compute() -> dict[str, Any]:
     points, height = map_points(rows)
     newest = _search(sort="metadata_created desc", rows=6)["results"]
     total = _search(rows=0)["count"]  # the whole portal's: the prefecture's and the municipalities'
-    week = _search(fq="metadata_modified:[NOW/DAY-7DAYS TO *]", rows=0)["count"]
+    # by the sources' own dates (the tracker's rule), not metadata_modified,
+    # which every harvest run moves
+    week = tracker_queries.changed_since(7)
     standard = [{"no": s.no, "name": s.name,
                  "municipalities": sum(1 for r in rows if s.no in (r.get("standard_datasets") or []))}
                 for s in registry.standard_datasets()]

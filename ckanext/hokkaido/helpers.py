@@ -18,6 +18,10 @@ __all__ = [
     "hokkaido_use_cases_of",
     "hokkaido_data_request_status_label",
     "hokkaido_table_profile",
+    "hokkaido_publisher_of",
+    "hokkaido_date",
+    "hokkaido_api_example",
+    "render_datetime",
 ]
 
 
@@ -93,3 +97,70 @@ def hokkaido_table_profile(resource_id: str) -> dict[str, Any]:
             {"resource_id": resource_id})
     except (toolkit.ObjectNotFound, toolkit.NotAuthorized):
         return {"status": "none", "columns": []}
+
+
+@toolkit.chained_helper
+def render_datetime(next_helper: Any, datetime_: Any, date_format: Any = None, with_hours: bool = False,
+                    with_seconds: bool = False) -> str:
+    """CKAN's ``render_datetime``, in Japanese order on Japanese pages.
+
+    CKAN writes a time with its hours in English order whatever the language
+    (「12月 7, 2026, 12:24 (JST)」); here a Japanese page reads 「2026年12月7日
+    12:24」 in the display time zone (``ckan.display_timezone``: JST). Dates
+    without hours, English pages and explicit formats stay CKAN's."""
+    if date_format or not (with_hours or with_seconds) or toolkit.h.lang() != "ja":
+        return next_helper(datetime_, date_format, with_hours, with_seconds)
+    import datetime as dt
+    if isinstance(datetime_, str):
+        try:
+            datetime_ = toolkit.h.date_str_to_datetime(datetime_)
+        except (TypeError, ValueError):
+            return ""
+    if not isinstance(datetime_, dt.datetime):
+        return ""
+    # stored times are UTC (CKAN's rule); shown in the display time zone
+    value = (datetime_ if datetime_.tzinfo else datetime_.replace(tzinfo=dt.timezone.utc)).astimezone(
+        toolkit.h.get_display_timezone())
+    clock = f"{value:%H:%M:%S}" if with_seconds else f"{value:%H:%M}"
+    return f"{value.year}年{value.month}月{value.day}日 {clock}"
+
+
+def hokkaido_publisher_of(package: dict[str, Any]) -> str:
+    """Who publishes a dataset, for a search result: its municipality, or
+    for the prefecture's own, 北海道 and the department (部局)."""
+    code = package.get("municipality_code") or ""
+    name = registry.name_of(code) if code else None
+    if code == registry.PREFECTURE_CODE:
+        department = package.get("department") or ""
+        return f"{name} {department}".strip()
+    if name:
+        return name
+    organization = package.get("organization") or {}
+    return organization.get("title") or ""
+
+
+def hokkaido_date(value: Any) -> str:
+    """A date as the page's language writes it (2026年12月7日 / December 7,
+    2026); a date-time is shown in the display time zone; '' for what is
+    not a date (a repeating interval such as R/P1D reads as "continuously")."""
+    text = str(value or "")
+    if text.startswith("R"):
+        return toolkit._("continuously updated")
+    return toolkit.h.render_datetime(text) if text[:4].isdigit() else ""
+
+
+def hokkaido_api_example(resource_id: str) -> dict[str, str]:
+    """A column, a value of it and a word inside it, from a loaded table's
+    quick analysis, for the Data API popup's examples (CKAN's say "jones"
+    and "watershed"); a generic Japanese example while there is none."""
+    example = {"column": "住所", "value": "中央区", "word": "中央"}
+    try:
+        profile = toolkit.get_action("hokkaido_table_profile")({}, {"resource_id": resource_id})
+    except (toolkit.ObjectNotFound, toolkit.NotAuthorized, toolkit.ValidationError):
+        return example
+    for column in profile.get("columns") or []:
+        top = [t for t in (column.get("top") or []) if str(t.get("value") or "").strip()]
+        if column.get("type") == "text" and top:
+            value = str(top[0]["value"])
+            return {"column": column["name"], "value": value, "word": value[:2] if len(value) > 2 else value}
+    return example

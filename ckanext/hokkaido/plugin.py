@@ -1,6 +1,7 @@
 """The ``hokkaido`` CKAN plugin: schema wiring, facets and templates."""
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -10,7 +11,7 @@ from ckan.lib.plugins import DefaultTranslation
 from ckan.plugins import toolkit
 from ckanext.xloader.interfaces import IXloader
 
-from ckanext.hokkaido import licences, registry, tables, views
+from ckanext.hokkaido import licences, registry, romaji, tables, views
 from ckanext.hokkaido.community import action as community_action
 from ckanext.hokkaido.community import auth as community_auth
 from ckanext.hokkaido.community import views as community_views
@@ -19,6 +20,7 @@ from ckanext.hokkaido.security import action as security_action
 from ckanext.hokkaido.security import csrf as csrf_rules
 from ckanext.hokkaido.security import headers, uploads
 from ckanext.hokkaido.tables import action as tables_action
+from ckanext.hokkaido.tables import views as tables_views
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +28,52 @@ log = logging.getLogger(__name__)
 #: English message id for the page (translated by the portal's catalogue)
 #: and the Japanese title the API answers with (the portal's language)
 FACETS = OrderedDict([
-    ("category", ("Category", "分類")),
-    ("update_frequency", ("Update frequency", "更新頻度")),
-    ("file_format", ("File format", "ファイル形式")),
-    ("department", ("Department", "部局")),
     ("municipality_code", ("Municipality", "市町村")),
+    ("department", ("Department", "部局")),
+    ("category", ("Category", "分類")),
     ("standard_dataset", ("Standard dataset", "標準データセット")),
+    ("res_format", ("File format", "ファイル形式")),
+    ("update_frequency", ("Update frequency", "更新頻度")),
+    ("tags", ("Tags", "タグ")),
+    ("license_id", ("Licence", "ライセンス")),
     ("publishable", ("Publishable", "公開可否")),
 ])
+
+
+@functools.lru_cache(maxsize=1)
+def _municipality_names() -> frozenset[str]:
+    """北海道 and the 179 names, as tags write them (札幌市, 札幌)."""
+    names = {registry.PREFECTURE_NAME}
+    for m in registry.municipalities():
+        names.update((m.name, m.stem))
+    return frozenset(names)
+
+
+_KANA_SUFFIXES = {"市": ("シ",), "町": ("チョウ", "マチ"), "村": ("ムラ", "ソン")}
+
+
+@functools.lru_cache(maxsize=256)
+def _names_of(municipality: Any) -> list[str]:
+    """What a municipality is called, each a whole word for the
+    ``municipality_names`` field: 札幌市, 札幌, サッポロシ, サッポロ, sapporo
+    (hiragana is folded to katakana by the field itself)."""
+    names = [municipality.name, municipality.name_kana, municipality.stem]
+    short_kana = municipality.name_kana
+    if municipality.stem != municipality.name:
+        for suffix in _KANA_SUFFIXES.get(municipality.name[-1], ()):
+            if municipality.name_kana.endswith(suffix):
+                short_kana = municipality.name_kana[:-len(suffix)]
+                break
+    names.append(short_kana)
+    names += romaji.variants(short_kana) + romaji.variants(municipality.name_kana)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _a_stewards_write(context: Any) -> bool:
+    """A person's write (the web form, the API with their token), not the
+    site's bulk (the harvest, the inventory import: the site user)."""
+    user = (context or {}).get("user")
+    return bool(user) and user != toolkit.config.get("ckan.site_id")
 
 
 def _members(*modules: Any) -> Any:
@@ -41,7 +81,7 @@ def _members(*modules: Any) -> Any:
     return lambda: {name: getattr(module, name) for module in modules for name in module.__all__}
 
 
-@toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views)
+@toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views, tables_views)
                                      for name in module.__all__])
 @toolkit.blanket.actions(_members(action, community_action, tables_action, security_action))
 @toolkit.blanket.auth_functions(_members(auth, community_auth))
@@ -93,6 +133,11 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
 
     def dataset_facets(self, facets_dict: "OrderedDict[str, Any]",
                        package_type: str) -> "OrderedDict[str, Any]":
+        # one facet per meaning: 市町村 (the organization of a municipality
+        # is its 市町村; the prefecture's sections are its 部局), one ファイル形式
+        # (the resources' formats; the inventory's declared file_format stays
+        # a field and an API facet), no groups (the portal has none)
+        facets_dict.clear()
         facets_dict.update((field, toolkit._(title)) for field, (title, _ja) in FACETS.items())
         return facets_dict
 
@@ -116,17 +161,16 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
         elif isinstance(code, str):
             municipality = registry.get(code)
         if municipality is not None:
-            pkg_dict["municipality_names"] = " ".join(
-                (municipality.name, municipality.name_kana, municipality.name_hiragana))
+            pkg_dict["municipality_names"] = _names_of(municipality)
         return pkg_dict
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
-        tables.queue_changed(pkg_dict.get("id"))
+        tables.queue_changed(pkg_dict.get("id"), priority=_a_stewards_write(context))
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         # the resources this write deleted leave no file, table or profile
         uploads.forget_deleted(pkg_dict.get("id"))
-        tables.queue_changed(pkg_dict.get("id"))
+        tables.queue_changed(pkg_dict.get("id"), priority=_a_stewards_write(context))
 
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +180,10 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
             if field_name not in facets:
                 continue
             facets[field_name]["title"] = label
+            if field_name == "tags":
+                # a tag that names a municipality is the 市町村 facet's business
+                names = _municipality_names()
+                facets[field_name]["items"] = [i for i in facets[field_name]["items"] if i["name"] not in names]
             for item in facets[field_name]["items"]:
                 if field_name == "municipality_code":
                     item["display_name"] = registry.name_of(item["name"]) or item["name"]

@@ -205,6 +205,20 @@ def terms() -> str:
     return toolkit.render("hokkaido/terms.html", {"licences": licences})
 
 
+@pages.route("/api-guide")
+def api_guide() -> str:
+    """A guide to the portal's APIs for developers, in Japanese and English:
+    the action API, the DataStore API, the tracker's actions, tokens,
+    ckanapi, limits (their values read from the running configuration)."""
+    config = toolkit.config
+    return toolkit.render("hokkaido/api_guide.html", {
+        "search_rows_max": config.get("ckan.search.rows_max"),
+        "datastore_rows_max": config.get("ckan.datastore.search.rows_max"),
+        "sql_enabled": toolkit.asbool(config.get("ckan.datastore.sqlsearch.enabled")),
+        "suggest_limit": 20,
+    })
+
+
 @account.after_app_request
 def login_instead_of_forbidden(response: Response) -> Response:
     """A page refused to a visitor who is not logged in (an edit link

@@ -21,7 +21,11 @@ types and add three ways of reading Japanese, each a field the portal's
   the rules): the query side expands the stewards' synonyms
   (``synonyms-ja.txt``: ごみ finds 廃棄物, 公民館 finds コミュニティセンター);
 * **single characters** (``text_chars``): a one-character query (森, 水)
-  still finds something.
+  still finds something;
+* **names** (``municipality_names``): each of a municipality's names,
+  readings and romanised names is one whole word (札幌市, 札幌, サッポロ,
+  sapporo), so a query finds a municipality by a whole name, never by the
+  start of another one's reading (シカ is not 鹿追町, シカオイ).
 
 Every chain first folds what residents type differently (the same three
 character filters, index and query): ICU NFKC with case folding (full- and
@@ -55,6 +59,7 @@ JAPANESE_TYPES = ("text", "text_general")
 WORDS_TYPE = "text_ja_words"
 SYNONYMS_TYPE = "text_ja_synonyms"
 CHARS_TYPE = "text_ja_chars"
+NAMES_TYPE = "text_ja_names"
 
 #: fields added to CKAN's: name → type
 ADDED_FIELDS = {
@@ -62,8 +67,9 @@ ADDED_FIELDS = {
     "text_words": WORDS_TYPE,
     "text_synonyms": SYNONYMS_TYPE,
     "text_chars": CHARS_TYPE,
-    # the municipality's name and readings (set by the hokkaido plugin)
-    "municipality_names": "text",
+    # the municipality's names, readings and romanised names, each a whole
+    # word (set by the hokkaido plugin): シカ is not 鹿追町 (シカオイチョウ)
+    "municipality_names": NAMES_TYPE,
 }
 #: CKAN's copyField sources into ``text`` that are not read as words
 NOT_WORDS = ("urls", "extras_*", "res_extras_*")
@@ -136,6 +142,20 @@ def _chars(kind):
     return analyzer
 
 
+def _names(kind):
+    # one value is one name (the plugin gives a list of them): folded as
+    # everything else, split at spaces only, never into pairs or words, and
+    # without the joiner filters (札幌 ごみ stays two words, 札幌 and ゴミ)
+    analyzer = ET.Element("analyzer", {"type": kind})
+    ET.SubElement(analyzer, "charFilter", {
+        "class": "solr.ICUNormalizer2CharFilterFactory", "form": "nfkc_cf", "mode": "compose"})
+    ET.SubElement(analyzer, "charFilter", {"class": "solr.MappingCharFilterFactory",
+                                           "mapping": "%s,%s" % (MAPPING, KANA)})
+    ET.SubElement(analyzer, "tokenizer", {"class": "solr.WhitespaceTokenizerFactory"})
+    ET.SubElement(analyzer, "filter", {"class": "solr.LowerCaseFilterFactory"})
+    return analyzer
+
+
 def _field_type(name, analyzers, phrases):
     field_type = ET.Element("fieldType", {
         "name": name, "class": "solr.TextField", "positionIncrementGap": "100",
@@ -178,6 +198,7 @@ def derive(source_xml):
     types.append(_field_type(SYNONYMS_TYPE, [_words("index", synonyms=True), _words("query", synonyms=True)],
                              phrases=True))
     types.append(_field_type(CHARS_TYPE, [_chars("index"), _chars("query")], phrases=True))
+    types.append(_field_type(NAMES_TYPE, [_names("index"), _names("query")], phrases=False))
 
     fields = root.find("fields")
     if fields is None:

@@ -28,3 +28,30 @@ this.ckan.module('hokkaido-profile-chart', function ($) {
     }
   };
 });
+
+/* While the table waits for a worker: its place in the queue, asked again
+ * every few seconds (hokkaido_table_profile); the page reloads once the
+ * table is loaded (or the load failed). Without JavaScript the page says
+ * the place it had when it was drawn. data-module-resource: the resource. */
+this.ckan.module('hokkaido-table-wait', function ($) {
+  return {
+    options: {resource: '', every: 4000},
+    initialize: function () {
+      this.place = this.el.find('[data-queue-place]');
+      this.timer = window.setInterval(this._ask.bind(this), this.options.every);
+    },
+    _ask: function () {
+      var self = this;
+      $.getJSON(this.sandbox.client.url('/api/3/action/hokkaido_table_profile'),
+                {resource_id: this.options.resource}).done(function (answer) {
+        var table = answer.result;
+        if (table.status !== 'queued') {
+          window.clearInterval(self.timer);
+          window.location.reload();
+        } else if (self.place.length) {
+          self.place.text(table.queue_position ? String(table.queue_position) : '-');
+        }
+      });
+    }
+  };
+});

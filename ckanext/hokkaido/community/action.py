@@ -9,6 +9,7 @@ from typing import Any, Optional
 from ckan import model
 from ckan.plugins import toolkit
 
+from ckanext.hokkaido import names
 from ckanext.hokkaido.community import data_requests, schema, use_cases
 from ckanext.hokkaido.logic import validate as _validate
 
@@ -17,6 +18,7 @@ __all__ = [
     "hokkaido_use_case_update", "hokkaido_use_case_delete",
     "hokkaido_data_request_list", "hokkaido_data_request_show", "hokkaido_data_request_create",
     "hokkaido_data_request_answer", "hokkaido_data_request_moderate",
+    "user_create",
 ]
 
 log = logging.getLogger(__name__)
@@ -128,7 +130,8 @@ def hokkaido_use_case_create(context, data_dict) -> dict[str, Any]:
     """Publish a use case: an app, a study, an article or a service that
     uses the portal's data.
 
-    :param name: its URL name (lowercase letters, digits, - and _)
+    :param name: its URL name (lowercase letters, digits, - and _); when
+        not given, made from the title (``usecase-<Latin words or date>``)
     :type name: string
     :param title: its title
     :type title: string
@@ -144,6 +147,8 @@ def hokkaido_use_case_create(context, data_dict) -> dict[str, Any]:
     """
     toolkit.check_access("hokkaido_use_case_create", context, data_dict)
     data = _validate(data_dict, schema.use_case_create(), context)
+    if not data.get("name"):
+        data["name"] = names.free_name("usecase", data["title"], use_cases.name_taken)
     if use_cases.name_taken(data["name"]):
         raise toolkit.ValidationError({"name": [toolkit._("That URL is already in use.")]})
     package_ids = _package_ids(context, data.get("datasets") or [])
@@ -382,3 +387,35 @@ def hokkaido_data_request_moderate(context, data_dict) -> dict[str, Any]:
         raise toolkit.ObjectNotFound(toolkit._("Data request not found"))
     return _for_viewer(context, data_requests.set_hidden(found["id"], bool(data["hidden"]),
                                                          data.get("reason") or "", _current_user(context).id))
+
+
+# -- sign-up ------------------------------------------------------------------
+
+@toolkit.chained_action
+def user_create(next_action, context, data_dict):
+    """CKAN's ``user_create``, with a limit on the accounts made from one
+    address in 24 hours through the sign-up form
+    (``ckanext.hokkaido.signup.per_address_per_day``); a sysadmin's, the
+    command line's and the site's own calls are not counted."""
+    from flask import has_request_context
+    from ckan import authz
+    limit = toolkit.config.get("ckanext.hokkaido.signup.per_address_per_day")
+    if not limit or not has_request_context() or authz.is_sysadmin(context.get("user")) \
+            or context.get("ignore_auth"):
+        return next_action(context, data_dict)
+    from ckan.lib.redis import connect_to_redis
+    from ckanext.hokkaido.security.client import client_address
+    key = f"hokkaido:signup:{client_address()}"
+    redis = connect_to_redis()
+    made = redis.incr(key)
+    if made == 1:
+        redis.expire(key, 24 * 3600)
+    if made > limit:
+        redis.decr(key)
+        raise toolkit.ValidationError({"name": [toolkit._(
+            "Too many accounts were made from your address in the last 24 hours; please try again tomorrow")]})
+    try:
+        return next_action(context, data_dict)
+    except Exception:
+        redis.decr(key)  # a sign-up that failed (a name taken, a short password) is not counted
+        raise

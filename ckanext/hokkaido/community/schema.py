@@ -10,10 +10,10 @@ from ckanext.hokkaido.community.data_requests import STATUSES
 # characters (hokkaido_single_line): a title goes into a mail's subject.
 
 @validator_args
-def use_case_create(not_empty, ignore_missing, unicode_safe, strip_value, name_validator,
+def use_case_create(not_empty, ignore_missing, ignore_empty, unicode_safe, strip_value, name_validator,
                     hokkaido_http_url, convert_to_list_if_string, hokkaido_single_line):
     return {
-        "name": [not_empty, unicode_safe, strip_value, hokkaido_single_line, name_validator],
+        "name": [ignore_empty, unicode_safe, strip_value, hokkaido_single_line, name_validator],
         "title": [not_empty, unicode_safe, strip_value, hokkaido_single_line],
         "description": [ignore_missing, unicode_safe, strip_value],
         "url": [ignore_missing, unicode_safe, strip_value, hokkaido_single_line, hokkaido_http_url],

@@ -1,5 +1,6 @@
 """Actions of the ``hokkaido_harvest`` plugin: the run report; the
-chained ``package_update`` and ``harvest_source_list`` that keep harvest
+chained ``package_create`` that names a source whose title is Japanese
+only; the chained ``package_update`` and ``harvest_source_list`` that keep harvest
 sources' API tokens write-only (:mod:`ckanext.hokkaido.harvest.tokens`);
 the chained ``harvest_job_create`` and ``harvest_send_job_to_gather_queue``
 that keep ckanext-harvest's queue from running a source type that fetches
@@ -18,10 +19,11 @@ from ckanext.harvest.model import HarvestJob, HarvestSource
 
 from harvesters.errors import public_url
 
+from ckanext.hokkaido import names
 from ckanext.hokkaido.harvest import errors, guard, indexing, tokens
 from ckanext.hokkaido.harvest.report import job_report
 
-__all__ = ["hokkaido_harvest_report", "package_update", "harvest_source_list",
+__all__ = ["hokkaido_harvest_report", "package_create", "package_update", "harvest_source_list",
            "harvest_job_create", "harvest_send_job_to_gather_queue", "harvest_source_reindex"]
 
 
@@ -70,6 +72,20 @@ def _redacted_errors(errors: Any) -> Any:
     if isinstance(errors, list):
         return [_redacted_errors(value) for value in errors]
     return tokens.redact(errors)
+
+
+@toolkit.chained_action
+def package_create(up_func, context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A harvest source whose form left the address name empty (its title
+    is Japanese only, and ckanext-harvest's form makes names from Latin
+    letters) gets one: ``<organization>-source-<Latin words or date>``
+    (:func:`ckanext.hokkaido.names.free_name`), as the dataset form does."""
+    if (data_dict or {}).get("type") == "harvest" and not str(data_dict.get("name") or "").strip():
+        owner = model.Group.get(str(data_dict.get("owner_org") or "")) if data_dict.get("owner_org") else None
+        prefix = f"{owner.name}-source" if owner is not None else "source"
+        taken = lambda name: model.Package.by_name(name) is not None  # noqa: E731
+        data_dict = dict(data_dict, name=names.free_name(prefix, str(data_dict.get("title") or ""), taken))
+    return up_func(context, data_dict)
 
 
 @toolkit.chained_action

@@ -150,6 +150,26 @@ def import_inventory(path: str, user: str, dry_run: bool = False,
     return report
 
 
+def publication(wanted: dict[str, str], current: dict | None) -> dict:
+    """What a row marked 公開=可 adds besides its columns: its ホームページURL
+    as a resource, the way to the data (unless the dataset has a resource of
+    that address already), and the prefecture's licence
+    (``ckanext.hokkaido.inventory.licence``) when the dataset has none."""
+    if wanted.get("publishable") != "可":
+        return {}
+    changes: dict = {}
+    licence = toolkit.config.get("ckanext.hokkaido.inventory.licence")
+    if licence and not (current or {}).get("license_id"):
+        changes["license_id"] = licence
+    url = wanted.get("homepage_url") or ""
+    resources = [dict(r) for r in (current or {}).get("resources") or []]
+    if url and not any(r.get("url") == url for r in resources):
+        changes["resources"] = resources + [{
+            "url": url, "format": "HTML", "name": "掲載ページ",
+            "description": "道のホームページでデータを掲載しているページ（道保有データのリストのホームページURL）"}]
+    return changes
+
+
 def _apply_rows(rows, keys, show, user, dry_run, report, progress) -> None:
     total = len(rows)
     for done, row in enumerate(rows, start=1):
@@ -159,18 +179,18 @@ def _apply_rows(rows, keys, show, user, dry_run, report, progress) -> None:
             if package_id:
                 current = show(_context(user), {"id": package_id})
                 changes = inventory.changed_fields(current, wanted)
-                if not changes:
+                published = publication(wanted, current)
+                if not changes and not published:
                     report.unchanged.append(current["name"])
                 else:
                     report.changes.append(
                         f"update {current['name']} (row {row.row}): " + ", ".join(
-                            f"{f}: {current.get(f) or ''!r} → {wanted[f]!r}"
-                            for f in changes))
+                            [f"{f}: {current.get(f) or ''!r} → {wanted[f]!r}" for f in changes]
+                            + [f"{f}: +" for f in published]))
                     if not dry_run:
                         toolkit.get_action("package_patch")(
                             _context(user),
-                            dict({f: wanted[f] for f in changes},
-                                 id=package_id))
+                            dict({f: wanted[f] for f in changes}, id=package_id, **published))
                     report.updated.append(current["name"])
             else:
                 name = inventory.dataset_name(*row.key)
@@ -179,8 +199,8 @@ def _apply_rows(rows, keys, show, user, dry_run, report, progress) -> None:
                 if not dry_run:
                     toolkit.get_action("package_create")(
                         _context(user),
-                        dict(wanted, name=name,
-                             owner_org=inventory.agency_org_name(row.key[0])))
+                        dict(wanted, name=name, owner_org=inventory.agency_org_name(row.key[0]),
+                             **publication(wanted, None)))
                 report.created.append(name)
         except toolkit.ValidationError as e:
             model.Session.rollback()

@@ -6,7 +6,6 @@ and in API answers (the portal's default locale), English under ``/en/``.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any, Optional
 
@@ -16,7 +15,7 @@ from ckan.plugins import toolkit
 
 from harvesters.util import is_link, is_repeating_interval, normalize_format, parse_date
 
-from ckanext.hokkaido import authority, extras, registry
+from ckanext.hokkaido import authority, extras, names, registry
 from ckanext.hokkaido.inventory.file import BAND_PATTERN, dataset_name
 
 __all__ = [
@@ -226,15 +225,8 @@ def hokkaido_dataset_name(key: Any, data: dict, errors: dict, context: dict) -> 
         return
     owner = data.get(("owner_org",))
     group = None if _missing(owner) else model.Group.get(str(owner))
-    title = data.get(("title",))
-    words = "-".join(re.findall(r"[a-z0-9]+", str(title or "").lower()))[:40].strip("-")
-    base = "-".join([group.name if group is not None else "dataset",
-                     words or dt.date.today().strftime("%Y%m%d")])
-    name, n = base, 1
-    while _name_taken(name):
-        n += 1
-        name = f"{base}-{n}"
-    data[key] = name
+    data[key] = names.free_name(group.name if group is not None else "dataset",
+                                str(data.get(("title",)) or ""), _name_taken)
 
 
 def hokkaido_inventory_key_unique(key: Any, data: dict, errors: dict,

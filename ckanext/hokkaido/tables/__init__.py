@@ -31,7 +31,8 @@ from urllib.parse import urlsplit
 from ckan.plugins import toolkit
 from redis.exceptions import RedisError
 
-__all__ = ["TABULAR_FORMATS", "is_tabular", "should_queue", "queue", "queue_changed", "forget"]
+__all__ = ["TABULAR_FORMATS", "PRIORITY_QUEUE", "BULK_QUEUE", "is_tabular", "should_queue", "queue",
+           "queue_changed", "queue_position", "forget"]
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +60,51 @@ def should_queue(resource: dict[str, Any], record: Optional[dict[str, Any]]) -> 
             or (resource.get("last_modified") or None) != record["source_last_modified"])
 
 
-def queue(resource: dict[str, Any], force: bool = False) -> None:
-    """Queue the job that loads ``resource`` (CKAN's default queue)."""
+#: a steward's own upload or edit: the workers take these first
+PRIORITY_QUEUE = "priority"
+#: the nightly bulk (harvest, inventory import, ``tables check``): CKAN's default queue
+BULK_QUEUE = "default"
+#: the workers' queues, in the order they are read (``ckan jobs worker priority default``)
+WORKER_QUEUES = (PRIORITY_QUEUE, BULK_QUEUE)
+_JOB_PREFIX = "hokkaido-table-"
+
+
+def queue(resource: dict[str, Any], force: bool = False, priority: bool = False) -> None:
+    """Queue the job that loads ``resource``: on the priority queue for a
+    steward's own write (``priority``), on the bulk queue otherwise. Each
+    worker reads the priority queue first (``ckan jobs worker priority
+    default``), so a steward's upload never waits behind a night's bulk."""
+    import uuid
     from ckanext.hokkaido.tables import store
     from ckanext.hokkaido.tables.load import load_resource
     store.queued(resource["id"], resource.get("url") or "", resource.get("last_modified") or None)
     toolkit.enqueue_job(load_resource, [resource["id"]], {"force": force},
                         title=f"hokkaido table {resource['id']}",
-                        rq_kwargs={"timeout": int(toolkit.config.get("ckanext.hokkaido.tables.job_timeout"))})
+                        queue=PRIORITY_QUEUE if priority else BULK_QUEUE,
+                        rq_kwargs={"timeout": int(toolkit.config.get("ckanext.hokkaido.tables.job_timeout")),
+                                   "job_id": f"{_JOB_PREFIX}{resource['id']}-{uuid.uuid4().hex[:8]}"})
 
 
-def queue_changed(package_id: Optional[str]) -> int:
+def queue_position(resource_id: str) -> Optional[int]:
+    """How many load jobs a worker takes before this resource's (1: it is
+    next), reading the queues in the workers' order; ``None`` when no job
+    of it waits (it runs, or is done)."""
+    from ckan.lib.jobs import get_queue
+    ahead = 0
+    prefix = f"{_JOB_PREFIX}{resource_id}-"
+    for name in WORKER_QUEUES:
+        ids = get_queue(name).job_ids
+        for index, job_id in enumerate(ids):
+            if job_id.startswith(prefix):
+                return ahead + index + 1
+        ahead += len(ids)
+    return None
+
+
+def queue_changed(package_id: Optional[str], priority: bool = False) -> int:
     """Queue the tabular resources of a dataset just written (read from the
-    session, which holds their ids) that are new or changed; how many."""
+    session, which holds their ids) that are new or changed; how many
+    (``priority``: a steward's own write, see :func:`queue`)."""
     from ckan import model
     from ckanext.hokkaido.tables import store
     if not package_id or not toolkit.asbool(toolkit.config.get("ckanext.hokkaido.tables.auto_load")):
@@ -86,7 +119,7 @@ def queue_changed(package_id: Optional[str]) -> int:
                    "last_modified": resource.last_modified.isoformat() if resource.last_modified else None}
         if is_tabular(written) and should_queue(written, store.get(resource.id)):
             try:
-                queue(written)
+                queue(written, priority=priority)
             except RedisError as exc:
                 # the dataset is written all the same; the nightly check queues it later
                 log.warning("table %s not queued (Redis: %s); `ckan hokkaido tables check` will", resource.id, exc)

@@ -36,7 +36,7 @@ from harvesters.client import HttpClient, Limits
 from harvesters.errors import BadResponse, HarvestError, LimitExceeded, public_host
 
 from ckanext.hokkaido.settings import allowed_addresses
-from ckanext.hokkaido.tables import store
+from ckanext.hokkaido.tables import search, store
 from ckanext.hokkaido.tables.prepare import TableError, prepare
 
 __all__ = ["load_resource", "make_client", "settings"]
@@ -129,6 +129,8 @@ def _replace_table(resource_id: str, fields: list[dict[str, str]], csv_path: str
     with engine.begin() as connection:
         create_indexes({"connection": connection}, {"resource_id": resource_id, "fields": fields})
         loader._enable_fulltext_trigger(connection, resource_id)
+        # search inside the table for any part of a value (tables/search.py)
+        search.add_search_column(connection, resource_id, fields)
 
 
 def _views(resource_id: str) -> None:

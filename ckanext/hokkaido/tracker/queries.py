@@ -16,7 +16,7 @@ from ckanext.hokkaido import authority, extras, registry
 from ckanext.hokkaido.harvest.outcome import RunOutcome, source_municipality
 from ckanext.hokkaido.tracker.rules import ELSEWHERE_KEYS
 
-__all__ = ["dataset_stats", "elsewhere_records", "harvest_errors", "harvest_sources",
+__all__ = ["dataset_stats", "changed_since", "elsewhere_records", "harvest_errors", "harvest_sources",
            "harvest_tables_exist"]
 
 
@@ -24,15 +24,21 @@ __all__ = ["dataset_stats", "elsewhere_records", "harvest_errors", "harvest_sour
 # Public, active datasets with the three fields the tracker reads. The
 # extras are pivoted in one pass over their rows (a hash aggregate), so
 # the plan stays fast even before the table statistics are fresh.
-_PUBLIC_DATASETS = """
-    SELECT p.id, ex.code,
+# When a dataset last changed, by the tracker's rule: the source's own date
+# (収集元更新日時; a repeating interval is "today"; a date in the future is
+# not believed), else when the portal first saw a harvested dataset, else
+# when a steward last saved it.
+MODIFIED_SQL = """
            coalesce(
                CASE WHEN ex.source_modified ~ '^R[0-9]*/' THEN CAST(:today AS date)
                     WHEN ex.source_modified ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}'
                      AND left(ex.source_modified, 10)::date <= CAST(:today AS date) + 1
                     THEN left(ex.source_modified, 10)::date END,
                CASE WHEN ex.harvested THEN p.metadata_created::date
-                    ELSE p.metadata_modified::date END) AS modified,
+                    ELSE p.metadata_modified::date END)"""
+
+_PUBLIC_DATASETS = """
+    SELECT p.id, ex.code,""" + MODIFIED_SQL + """ AS modified,
            ex.standard_no
     FROM (SELECT package_id,
                  max(value) FILTER (WHERE key = 'municipality_code') AS code,
@@ -117,6 +123,25 @@ def dataset_stats(code: Optional[str] = None,
                      "newest_modified": r.newest,
                      "standard_datasets": sorted(set(r.standard or ()) & known)}
             for r in rows}
+
+
+def changed_since(days: int, today: Optional[dt.date] = None) -> int:
+    """How many public, active datasets of the whole portal changed in the
+    last ``days`` days, by the tracker's rule (:data:`MODIFIED_SQL`): a
+    harvest that rewrites every dataset changes none of them."""
+    sql = f"""
+        SELECT count(*) FROM (
+            SELECT p.id, {MODIFIED_SQL} AS modified
+              FROM package p
+              LEFT JOIN (SELECT package_id,
+                                max(value) FILTER (WHERE key = 'source_modified') AS source_modified,
+                                bool_or(key = 'source_identifier' AND value <> '') AS harvested
+                           FROM ({extras.package_extra_rows(("source_modified", "source_identifier"))}) pe
+                          GROUP BY package_id) ex ON ex.package_id = p.id
+             WHERE p.state = 'active' AND NOT p.private AND p.type = 'dataset') d
+         WHERE d.modified > CAST(:today AS date) - :days
+    """
+    return int(model.Session.execute(sa.text(sql), {"today": today or dt.date.today(), "days": days}).scalar())
 
 
 _HARVEST_TABLES: dict[str, bool] = {}
