@@ -31,6 +31,9 @@ say "portal: the seed's sample of the prefecture's data inventory"
 say "portal: harvest sources for the known municipal portals"
 "${CKAN[@]}" hokkaido register-known-portals 2>/dev/null | tail -n 1
 "${CKAN[@]}" hokkaido snapshot 2>/dev/null | tail -n 1
+# the standard datasets merged across Hokkaido (empty until tables are loaded)
+"${CKAN[@]}" hokkaido standard rebuild >"$RUN/standard-rebuild.log" 2>&1 \
+    || say "standard datasets: the rebuild failed, see $RUN/standard-rebuild.log"
 if "${CKAN[@]}" hokkaido harvest --help >/dev/null 2>&1 && [ "${DEMO_HARVEST:-1}" = 1 ]; then
     # the real portals are on the internet: harvest them in the background;
     # without a connection every source reports a clean error instead

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 HOKKAIDO_TABLES = ("hokkaido_status_snapshot", "hokkaido_harvest_error_detail", "hokkaido_source_proposal",
                    "hokkaido_use_case", "hokkaido_use_case_dataset", "hokkaido_data_request",
-                   "hokkaido_data_request_event")
+                   "hokkaido_data_request_event", "hokkaido_table_load", "hokkaido_standard_source")
 
 
 def reset_portal_db(reset_db, migrate_db_for) -> None:

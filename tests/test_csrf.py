@@ -104,7 +104,8 @@ def _our_post_urls(app) -> list[str]:
     """Every address of ours that takes a POST, its arguments filled in,
     and CKAN's action API."""
     flask_app = app.flask_app
-    values = {"code": SAPPORO, "id": "1", "source": "sapporo-portal", "logic_function": "hokkaido_use_case_create"}
+    values = {"code": SAPPORO, "id": "1", "source": "sapporo-portal", "logic_function": "hokkaido_use_case_create",
+              "resource_view_id": "no-such-view"}
     urls = []
     for rule in flask_app.url_map.iter_rules():
         view = flask_app.view_functions.get(rule.endpoint)

@@ -260,6 +260,28 @@ def tables_check() -> None:
     sys.exit(1 if counts["unreachable"] else 0)
 
 
+@hokkaido.group("standard", short_help="標準データセットの統合 / standard datasets merged across Hokkaido")
+def standard_group() -> None:
+    """The 自治体標準オープンデータセット merged across Hokkaido."""
+
+
+@standard_group.command("rebuild")
+@click.option("--no", "no", default=None, help="Only this standard dataset (e.g. 08).")
+@click.option("--force", is_flag=True, help="Merge every table again, changed or not.")
+def standard_rebuild(no: Optional[str], force: bool) -> None:
+    """Re-merge the tables that changed since the last rebuild (nightly,
+    after the harvest and `tables check`); a table that is gone or left out
+    has its rows removed. Exit 1 when a table could not be merged."""
+    from ckanext.hokkaido.standard import merge
+    try:
+        counts = merge.rebuild(no, force=force, progress=click.echo)
+    except toolkit.ValidationError as exc:
+        toolkit.error_shout(f"統合できませんでした / the merge failed: {exc.error_dict}")
+        sys.exit(1)
+    for number, tally in counts.items():
+        click.echo(f"{number}: " + " ".join(f"{k}={v}" for k, v in tally.items()))
+
+
 from ckanext.hokkaido.harvest.commands import harvest  # noqa: E402
 
 hokkaido.add_command(harvest)

@@ -19,6 +19,9 @@ from ckanext.hokkaido.logic import action, auth
 from ckanext.hokkaido.security import action as security_action
 from ckanext.hokkaido.security import csrf as csrf_rules
 from ckanext.hokkaido.security import headers, uploads
+from ckanext.hokkaido.standard import action as standard_action
+from ckanext.hokkaido.standard import auth as standard_auth
+from ckanext.hokkaido.standard import views as standard_views
 from ckanext.hokkaido.tables import action as tables_action
 from ckanext.hokkaido.tables import views as tables_views
 
@@ -81,10 +84,11 @@ def _members(*modules: Any) -> Any:
     return lambda: {name: getattr(module, name) for module in modules for name in module.__all__}
 
 
-@toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views, tables_views)
+@toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views, tables_views,
+                                                                         standard_views)
                                      for name in module.__all__])
-@toolkit.blanket.actions(_members(action, community_action, tables_action, security_action))
-@toolkit.blanket.auth_functions(_members(auth, community_auth))
+@toolkit.blanket.actions(_members(action, community_action, tables_action, security_action, standard_action))
+@toolkit.blanket.auth_functions(_members(auth, community_auth, standard_auth))
 @toolkit.blanket.cli
 @toolkit.blanket.helpers
 @toolkit.blanket.validators
@@ -161,7 +165,9 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
         elif isinstance(code, str):
             municipality = registry.get(code)
         if municipality is not None:
-            pkg_dict["municipality_names"] = _names_of(municipality)
+            # one value, the names separated by spaces (the field's analysis
+            # splits at spaces only; CKAN's stock schema takes one value)
+            pkg_dict["municipality_names"] = " ".join(_names_of(municipality))
         return pkg_dict
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:

@@ -43,20 +43,26 @@ def _context() -> dict[str, Any]:
             if toolkit.current_user.is_authenticated else ""}
 
 
+_SCALE = MAP_WIDTH / ((_LNG[1] - _LNG[0]) * math.cos(math.radians(43.4)))
+MAP_HEIGHT = int((_LAT[1] - _LAT[0]) * _SCALE)
+
+
+def project(lat: float, lng: float) -> tuple[float, float]:
+    """A point of Hokkaido on the portal's SVG maps (equirectangular, scaled
+    by the cosine of the middle latitude so the island keeps its shape)."""
+    return (round((lng - _LNG[0]) * math.cos(math.radians(43.4)) * _SCALE, 1),
+            round((_LAT[1] - lat) * _SCALE, 1))
+
+
 def map_points(rows: list[dict[str, Any]]) -> tuple[list[dict], int]:
-    """Town halls projected onto an SVG (equirectangular, scaled by the
-    cosine of the middle latitude so the island keeps its shape)."""
-    scale = MAP_WIDTH / ((_LNG[1] - _LNG[0]) * math.cos(math.radians(43.4)))
-    height = int((_LAT[1] - _LAT[0]) * scale)
+    """Town halls projected onto an SVG (:func:`project`)."""
     points = []
     for r in rows:
         if r["lat"] is None or r["lng"] is None:
             continue
-        x = (r["lng"] - _LNG[0]) * math.cos(math.radians(43.4)) * scale
-        y = (_LAT[1] - r["lat"]) * scale
-        points.append(dict(r, x=round(x, 1), y=round(y, 1),
-                           color=STATUS_COLORS[r["status"]]))
-    return points, height
+        x, y = project(r["lat"], r["lng"])
+        points.append(dict(r, x=x, y=y, color=STATUS_COLORS[r["status"]]))
+    return points, MAP_HEIGHT
 
 
 def _filtered(rows: list[dict[str, Any]], args: Any) -> list[dict[str, Any]]:

@@ -311,12 +311,15 @@ def test_a_rejected_token_is_in_no_report_log_or_page(harvest, portal, people, a
     text = json.dumps(outputs, ensure_ascii=False)
     assert "HTTP 403" in text and WRONG not in text
     assert outputs[3]["sources"][0]["last_run"]["errors"]
-    for url, headers in ((f"/municipalities/{SAPPORO}", {}),
+    for url, headers in ((f"/municipalities/{SAPPORO}", {"Authorization": people["tokens"]["sysadmin"]}),
                          (f"/harvest/{source['name']}/job/{report['job_id']}",
                           {"Authorization": people["tokens"]["sysadmin"]})):
         page = app.get(url, headers=headers)
         assert page.status_code == 200 and "HTTP 403" in page.body, url
         assert WRONG not in page.body, url
+    # a resident reads the failure in plain words (issue 29), the token never
+    resident = app.get(f"/municipalities/{SAPPORO}").body
+    assert "前回" in resident and "HTTP 403" not in resident and WRONG not in resident
     logged = caplog.text
     # ckanext-harvest logs the whole data dict of a new source: masked
     assert "Creating harvest source" in logged and '"api_key": "********"' in logged

@@ -4,7 +4,8 @@
  * The strings come from the page (data attributes set by our template). */
 (function () {
   'use strict';
-  var labels = {filter: 'Filter by {column}', previous: 'Previous page', next: 'Next page', search: 'Search the table'};
+  var labels = {filter: 'Filter by {column}', previous: 'Previous page', next: 'Next page', search: 'Search the table',
+                keys: 'Move in the table with the keyboard', frame: 'Empty frame'};
   function read() {
     var holder = document.getElementById('hokkaido-preview-labels');
     if (holder) { Object.keys(labels).forEach(function (k) { labels[k] = holder.getAttribute('data-' + k) || labels[k]; }); }
@@ -29,6 +30,16 @@
       .forEach(function (a) { name(a, labels.next); });
     document.querySelectorAll('.dataTables_filter input, .dt-search input').forEach(function (input) {
       name(input, labels.search);
+    });
+    // the focus catcher the table's keyboard navigation adds, and the blank
+    // frame a plugin puts behind pop-ups
+    document.querySelectorAll('input[type="text"]:not([name]):not([id])').forEach(function (input) {
+      name(input, labels.keys);
+    });
+    document.querySelectorAll('iframe:not([title])').forEach(function (frame) {
+      frame.setAttribute('title', labels.frame);
+      frame.setAttribute('aria-hidden', 'true');
+      frame.setAttribute('tabindex', '-1');
     });
     document.querySelectorAll('a:not([href]), a[href]').forEach(function (a) {
       if (!a.textContent.trim() && !a.getAttribute('aria-label') && !a.getAttribute('title')) {

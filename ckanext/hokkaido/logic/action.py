@@ -57,6 +57,16 @@ def hokkaido_municipality_list(context, data_dict) -> list[dict[str, Any]]:
     return rows
 
 
+def _merged_standard(code: str) -> set[str]:
+    """The standard datasets whose merged table holds rows of ``code``."""
+    import sqlalchemy as sa
+    from ckan import model
+    rows = model.Session.execute(sa.text(
+        "SELECT DISTINCT standard_no FROM hokkaido_standard_source "
+        "WHERE municipality_code = :code AND status = 'merged' AND rows > 0"), {"code": code})
+    return {r.standard_no for r in rows}
+
+
 @toolkit.side_effect_free
 def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     """One municipality: status, sources with their last runs and errors,
@@ -86,9 +96,12 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
             run["errors"] = tracker.harvest_errors(
                 run["job_id"], with_detail=harvest_errors.may_read_detail(context, source["id"]))
     have = set(row["standard_datasets"])
+    merged = _merged_standard(code)
     row["sources"] = sources
+    # published: a dataset says it is the standard dataset; merged: its rows
+    # are in the prefecture-wide table in the national columns (standard/)
     row["standard_coverage"] = [
-        {"no": s.no, "name": s.name, "present": s.no in have}
+        {"no": s.no, "name": s.name, "present": s.no in have, "merged": s.no in merged}
         for s in registry.standard_datasets()]
     search = toolkit.get_action("package_search")
     found = search({"ignore_auth": True, "user": ""}, {

@@ -192,7 +192,22 @@ def load_resource(resource_id: str, force: bool = False) -> str:
     _views(resource_id)
     store.finished(resource_id, "loaded", etag=etag, last_modified=last_modified, sha256=digest,
                    size=len(content), rows=prepared.rows, fields=prepared.fields, renamed=prepared.renamed,
+                   header_line=prepared.header_line,
                    encoding=prepared.encoding, error_ja=None, error_en=None)
     log.info("table %s loaded: %d rows, %d columns (%s)", resource_id, prepared.rows, len(prepared.fields),
              prepared.encoding or prepared.file_format)
+    _merge_standard(resource_id)
     return "loaded"
+
+
+def _merge_standard(resource_id: str) -> None:
+    """A table of a standard dataset goes into the merged table at once
+    (``standard/merge.py``). The table is loaded whatever the merge says: a
+    merge that fails is logged with its cause, leaves the merged table as it
+    was, and the nightly ``ckan hokkaido standard rebuild`` tries again."""
+    from ckanext.hokkaido.standard import merge
+    try:
+        merge.rebuild_for_resource(resource_id)
+    except Exception:  # noqa: BLE001 - the load itself succeeded; see the docstring
+        log.exception("table %s: merging into its standard dataset failed; the nightly rebuild retries",
+                      resource_id)

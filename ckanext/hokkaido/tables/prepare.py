@@ -68,6 +68,23 @@ class Prepared:
     file_format: str
     encoding: str | None
     renamed: list[tuple[str, str]]
+    #: the file's line of the header (1 unless a title and a date are above it)
+    header_line: int = 1
+
+
+def header_index(rows: list[tuple[int, list[Any]]], look: int = 10) -> int:
+    """Which of the first rows is the header: a spreadsheet often has a
+    title and a date above it (「AED設置箇所一覧」「令和6年4月1日現在」), rows of
+    one cell. Such leading rows are skipped when a row of three cells or
+    more follows within the first ``look`` rows; any other table's header
+    is its first row."""
+    widths = [sum(1 for c in values if str(c).strip()) for _line, values in rows[:look]]
+    if not any(width >= 3 for width in widths):
+        return 0
+    index = 0
+    while index < len(widths) and widths[index] <= 1:
+        index += 1
+    return index if index < len(widths) else 0
 
 
 def column_names(header: list[Any]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -175,7 +192,8 @@ def _prepare(data: bytes, out_path: str, *, where: str, limits: Limits, max_rows
             rows.append((row.line, values))
     if not rows:
         raise TableError("表が空です", "the table is empty")
-    (_, header), body = rows[0], rows[1:]
+    at = header_index(rows)
+    (header_line, header), body = rows[at], rows[at + 1:]
     if len(body) > max_rows:
         raise TableError(f"行数が上限（{max_rows:,}行）を超えています", f"more than {max_rows:,} rows")
     names, renamed = column_names([c.strip() for c in header])
@@ -204,7 +222,7 @@ def _prepare(data: bytes, out_path: str, *, where: str, limits: Limits, max_rows
         writer.writerow(names)
         writer.writerows(zip(*columns))
     return Prepared([{"id": n, "type": t} for n, t in zip(names, types)], len(cells), table.file_format,
-                    table.encoding, renamed)
+                    table.encoding, renamed, header_line)
 
 
 def _clean_date(value: str) -> str:

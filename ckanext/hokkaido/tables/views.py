@@ -107,9 +107,17 @@ def rows(resource_view_id: str) -> Any:
 def filtered_download(resource_view_id: str) -> Any:
     """The preview's download of the rows shown: the DataStore's dump with
     the same search, sort and visible columns."""
-    wanted = json.loads(toolkit.request.form.get("params") or "{}")
-    view, _view_filters, filters = _view_and_filters(resource_view_id)
-    fields = toolkit.get_action("datastore_search")({}, {"resource_id": view["resource_id"], "limit": 0})["fields"]
+    try:
+        wanted = json.loads(toolkit.request.form.get("params") or "{}")
+    except ValueError:
+        return toolkit.abort(400, toolkit._("The download's parameters are not JSON"))
+    try:
+        view, _view_filters, filters = _view_and_filters(resource_view_id)
+        fields = toolkit.get_action("datastore_search")({}, {"resource_id": view["resource_id"], "limit": 0})["fields"]
+    except toolkit.ObjectNotFound:
+        return toolkit.abort(404, toolkit._("Resource view not found"))
+    except toolkit.NotAuthorized:
+        return toolkit.abort(403, toolkit._("Not authorized to see this page"))
     columns = _columns(view, fields)
     sort = [f'"{columns[_int(o.get("column"), 0)]}" {"desc" if o.get("dir") == "desc" else "asc"}'
             for o in wanted.get("order", []) if 0 <= _int(o.get("column"), -1) < len(columns)]
