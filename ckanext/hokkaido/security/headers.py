@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Optional
+from typing import Optional
 
 from flask import Response, current_app, request
 from ckan.plugins import toolkit

@@ -31,7 +31,6 @@ from ckan import model
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import authority, extras
-from ckanext.hokkaido.standard import columns as spec_columns
 from ckanext.hokkaido.standard.columns import CODE, LAT, LNG, Definition, definitions, find_header
 from ckanext.hokkaido.standard.rows import convert
 

@@ -42,8 +42,7 @@ def standard_near(not_empty, ignore_missing, unicode_safe, natural_number_valida
 
 
 @validator_args
-def standard_exclude(not_empty, ignore_missing, unicode_safe, strip_value, boolean_validator,
-                     hokkaido_single_line):
+def standard_exclude(not_empty, ignore_missing, unicode_safe, strip_value, boolean_validator):
     return {"resource_id": [not_empty, unicode_safe],
             "exclude": [not_empty, boolean_validator],
             "reason": [ignore_missing, unicode_safe, strip_value]}
