@@ -25,6 +25,8 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from tests.fakes.portal_server import PortalResponse, PortalServer  # noqa: E402  (before CKAN imports a `tests` of its own)
+
 CSV = ("名称,住所\r\n" + "".join(f"施設{n},札幌市中央区{n}丁目\r\n" for n in range(200))).encode("cp932")
 
 
@@ -41,7 +43,6 @@ def main() -> int:
     from ckan.plugins import toolkit
     from ckan.tests.helpers import call_action
 
-    from tests.fakes.portal_server import PortalResponse, PortalServer
 
     flask_app = getattr(make_app(load_config(args.ini)), "_wsgi_app", None)
     results = {}

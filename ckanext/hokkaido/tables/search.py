@@ -135,7 +135,12 @@ def where_clauses(connection: Any, resource_id: str, q: Any,
         key = f"hokkaido_c{n}"
         for m, word in enumerate(split_words(value)):
             wkey = f"{key}_{m}"
-            own = f"hokkaido_fold({_value_text(column, fields_types[column])})"
-            clauses.append((f"{row_text} LIKE {_pattern(':' + wkey)} AND {own} LIKE {_pattern(':' + wkey)}",
-                            {wkey: word}))
+            value = _value_text(column, fields_types[column])
+            # the cell as written first (cheap), folded only when that does not
+            # find the word (another kana or width)
+            raw = ("'%' || replace(replace(replace(:" + wkey + ", '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+                   " || '%'")
+            pattern = _pattern(':' + wkey)
+            clauses.append((f"{row_text} LIKE {pattern} AND ({value} ILIKE {raw} "
+                            f"OR hokkaido_fold({value}) LIKE {pattern})", {wkey: word}))
     return clauses
