@@ -138,7 +138,10 @@ def main() -> int:
         largest = max(definitions(), key=lambda no: call_action("hokkaido_standard_show", id=no)["rows"])
         client = flask_app.test_client()
         t0 = time.perf_counter()
-        answer = client.get(f"/standard/{largest}.csv", follow_redirects=True)
+        # /standard/<no>.csv redirects to the DataStore's dump at the site's
+        # address; the dump is asked for here directly
+        resource_id = call_action("hokkaido_standard_show", id=largest)["resource_id"]
+        answer = client.get(f"/datastore/dump/{resource_id}?bom=True&format=csv")
         download = time.perf_counter() - t0
         print(f"download /standard/{largest}.csv: {len(answer.data) / 1e6:.1f} MB in {download:.2f} s (goal < 2 s)")
     missed = [name for name, ok in (("full", full < 120), ("incremental", incremental < 5),
