@@ -17,6 +17,7 @@ from typing import Any
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido.maps import map_points
 from ckanext.hokkaido.tracker import queries as tracker_queries
 
 __all__ = ["front_page", "forget"]
@@ -38,7 +39,6 @@ def _search(**params: Any) -> dict[str, Any]:
 
 def _compute() -> dict[str, Any]:
     from ckanext.hokkaido.community import use_cases
-    from ckanext.hokkaido.views import map_points
     rows = [r for r in tracker.cached_statuses() if not r["is_prefecture"]]
     summary = tracker.summarize(rows)
     points, height = map_points(rows)

@@ -5,7 +5,7 @@ from typing import Any
 
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido import registry, tracker
+from ckanext.hokkaido import maps, registry, tracker
 
 __all__ = [
     "hokkaido_standard_dataset_choices",
@@ -21,6 +21,8 @@ __all__ = [
     "hokkaido_publisher_of",
     "hokkaido_date",
     "hokkaido_api_example",
+    "hokkaido_map_outline",
+    "hokkaido_map_attribution",
     "render_datetime",
 ]
 
@@ -164,3 +166,16 @@ def hokkaido_api_example(resource_id: str) -> dict[str, str]:
             value = str(top[0]["value"])
             return {"column": column["name"], "value": value, "word": value[:2] if len(value) > 2 else value}
     return example
+
+
+def hokkaido_map_outline() -> Any:
+    """Hokkaido's land and municipal borders as SVG path data
+    (:func:`ckanext.hokkaido.maps.outline`)."""
+    return maps.outline()
+
+
+def hokkaido_map_attribution() -> str:
+    """The source of the maps' boundaries, to print under a map (the credit
+    the MLIT's terms ask for)."""
+    return toolkit._("Boundaries: National Land Numerical Information (administrative areas, "
+                     "2021), MLIT, processed by this portal")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 from typing import Any
 
@@ -16,6 +15,7 @@ from flask import Blueprint, Response, redirect
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import tracker
+from ckanext.hokkaido.maps import MAP_WIDTH, STATUS_COLORS, map_points
 from ckanext.hokkaido.inventory import file as inventory
 
 __all__ = ["municipalities", "account", "pages"]
@@ -24,45 +24,10 @@ municipalities = Blueprint("hokkaido_municipalities", __name__)
 account = Blueprint("hokkaido_account", __name__)
 pages = Blueprint("hokkaido_pages", __name__)
 
-STATUS_COLORS = {
-    tracker.PUBLISHING: "#2e7d32",
-    tracker.STALE: "#946000",   # each readable in white on it (WCAG AA, checked by axe)
-    tracker.ELSEWHERE: "#1565c0",
-    tracker.HARVEST_ERROR: "#c62828",
-    tracker.UNKNOWN: "#6e6e6e",
-}
-
-# the frame of the map: Hokkaido's extent in degrees, with a margin
-_LNG = (139.2, 146.0)
-_LAT = (41.3, 45.65)
-MAP_WIDTH = 640
-
 
 def _context() -> dict[str, Any]:
     return {"user": toolkit.current_user.name
             if toolkit.current_user.is_authenticated else ""}
-
-
-_SCALE = MAP_WIDTH / ((_LNG[1] - _LNG[0]) * math.cos(math.radians(43.4)))
-MAP_HEIGHT = int((_LAT[1] - _LAT[0]) * _SCALE)
-
-
-def project(lat: float, lng: float) -> tuple[float, float]:
-    """A point of Hokkaido on the portal's SVG maps (equirectangular, scaled
-    by the cosine of the middle latitude so the island keeps its shape)."""
-    return (round((lng - _LNG[0]) * math.cos(math.radians(43.4)) * _SCALE, 1),
-            round((_LAT[1] - lat) * _SCALE, 1))
-
-
-def map_points(rows: list[dict[str, Any]]) -> tuple[list[dict], int]:
-    """Town halls projected onto an SVG (:func:`project`)."""
-    points = []
-    for r in rows:
-        if r["lat"] is None or r["lng"] is None:
-            continue
-        x, y = project(r["lat"], r["lng"])
-        points.append(dict(r, x=x, y=y, color=STATUS_COLORS[r["status"]]))
-    return points, MAP_HEIGHT
 
 
 def _filtered(rows: list[dict[str, Any]], args: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response
 
 from ckan.plugins import toolkit
 
+from ckanext.hokkaido.maps import MAP_HEIGHT, MAP_WIDTH, project
 from ckanext.hokkaido.standard.columns import LAT, LNG
 
 __all__ = ["standard"]
@@ -42,7 +43,6 @@ def _show(no: str) -> dict[str, Any]:
 
 def _points(resource_id: str) -> list[dict[str, Any]]:
     from ckanext.datastore.backend.postgres import get_read_engine
-    from ckanext.hokkaido.views import project
     sql = (f'SELECT "{LAT}" AS lat, "{LNG}" AS lng, "名称" AS name, municipality_code FROM "{resource_id}" '
            f'WHERE "{LAT}" IS NOT NULL LIMIT {MAP_POINTS}')
     with get_read_engine().connect() as connection:
@@ -52,7 +52,6 @@ def _points(resource_id: str) -> list[dict[str, Any]]:
 
 @standard.route("/standard/<no>")
 def read(no: str) -> str:
-    from ckanext.hokkaido.views import MAP_HEIGHT, MAP_WIDTH
     shown = _show(no)
     points = _points(shown["resource_id"]) if shown["resource_id"] else []
     return toolkit.render("hokkaido/standard.html", {"d": shown, "points": points,
