@@ -7,7 +7,7 @@ and in API answers (the portal's default locale), English under ``/en/``.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 
 from ckan import model
