@@ -5,6 +5,7 @@ sources need a person, 2 nothing could be done (bad file, bad usage).
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional
 
@@ -280,6 +281,36 @@ def standard_rebuild(no: Optional[str], force: bool) -> None:
         sys.exit(1)
     for number, tally in counts.items():
         click.echo(f"{number}: " + " ".join(f"{k}={v}" for k, v in tally.items()))
+
+
+@hokkaido.command("mcp")
+@click.option("--http", "http", is_flag=True, help="Streamable HTTP at /mcp instead of stdio.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (--http).")
+@click.option("--port", default=5001, show_default=True, help="Port to listen on (--http).")
+@click.pass_context
+def mcp(ctx: click.Context, http: bool, host: str, port: int) -> None:
+    """The MCP server for AI assistants: stdio for a desktop client (the
+    token of the user it acts as in CKAN_API_TOKEN; none: public data
+    only), or --http behind nginx (each request's Authorization header)."""
+    from ckanext.hokkaido.mcp import caller, server
+    caller.use_app(ctx.meta["flask_app"])
+    token = server.stdio_token_from_env()
+    if http:
+        import uvicorn
+        uvicorn.run(server.http_app(server.build()), host=host, port=port, proxy_headers=True,
+                    forwarded_allow_ips="127.0.0.1", log_level="warning")
+        return
+    if token:
+        try:
+            server.caller_of(None, token)
+        except caller.ToolRefused as refused:
+            toolkit.error_shout(str(refused))
+            sys.exit(2)
+    # the protocol owns stdout: log lines and stray prints go to stderr
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = protocol
+    server.build(stdio_token=token).run("stdio")
 
 
 from ckanext.hokkaido.harvest.commands import harvest  # noqa: E402
