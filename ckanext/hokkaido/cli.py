@@ -287,8 +287,10 @@ def standard_rebuild(no: Optional[str], force: bool) -> None:
 @click.option("--http", "http", is_flag=True, help="Streamable HTTP at /mcp instead of stdio.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (--http).")
 @click.option("--port", default=5001, show_default=True, help="Port to listen on (--http).")
+@click.option("--workers", default=1, show_default=True,
+              help="Processes answering at once (--http); each runs one tool at a time.")
 @click.pass_context
-def mcp(ctx: click.Context, http: bool, host: str, port: int) -> None:
+def mcp(ctx: click.Context, http: bool, host: str, port: int, workers: int) -> None:
     """The MCP server for AI assistants: stdio for a desktop client (the
     token of the user it acts as in CKAN_API_TOKEN; none: public data
     only), or --http behind nginx (each request's Authorization header)."""
@@ -297,8 +299,13 @@ def mcp(ctx: click.Context, http: bool, host: str, port: int) -> None:
     token = server.stdio_token_from_env()
     if http:
         import uvicorn
-        uvicorn.run(server.http_app(server.build()), host=host, port=port, proxy_headers=True,
-                    forwarded_allow_ips="127.0.0.1", log_level="warning")
+        options = dict(host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+                       log_level="warning")
+        if workers > 1:
+            os.environ["CKAN_INI"] = toolkit.config["__file__"]
+            uvicorn.run("ckanext.hokkaido.mcp.server:asgi_app", factory=True, workers=workers, **options)
+        else:
+            uvicorn.run(server.http_app(server.build()), **options)
         return
     if token:
         try:

@@ -15,6 +15,7 @@ same answer.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any, Callable, NamedTuple, Optional, TypeVar
 
@@ -60,6 +61,11 @@ def _flask_app() -> Any:
 
 
 _APP: Any = None
+# CKAN's DataStore backend reads results after giving their connection back
+# to the pool (fine in one thread, "cursor already closed" when another
+# thread takes it at once): one tool at a time in CKAN per process; more
+# processes for more at once (``ckan hokkaido mcp --http --workers N``)
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def use_app(flask_app: Any) -> None:
@@ -77,7 +83,7 @@ def run_as(caller: Caller, work: Callable[[dict[str, Any]], T]) -> T:
     from ckan import model
 
     app = _flask_app()
-    with app.test_request_context(base_url=toolkit.config.get("ckan.site_url")):
+    with _ONE_AT_A_TIME, app.test_request_context(base_url=toolkit.config.get("ckan.site_url")):
         try:
             if caller.user:
                 user = model.User.by_name(caller.user)

@@ -26,7 +26,7 @@ from pydantic import Field
 from ckanext.hokkaido.mcp import tools
 from ckanext.hokkaido.mcp.caller import Caller, ToolRefused, caller_for_token, check_rate, refuse, run_as
 
-__all__ = ["build", "caller_of", "http_app"]
+__all__ = ["build", "caller_of", "http_app", "asgi_app"]
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +286,19 @@ def http_app(server: MCPServer) -> Any:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=True,
                                                      allowed_hosts=[h for h in hosts if h],
                                                      allowed_origins=origins))
+
+
+def asgi_app() -> Any:
+    """The HTTP app for one of several worker processes: each loads the
+    portal from ``CKAN_INI`` (``ckan hokkaido mcp --http --workers N``)."""
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    from ckanext.hokkaido.mcp import caller
+    portal = make_app(load_config(os.environ["CKAN_INI"]))
+    caller.use_app(portal._wsgi_app)
+    with portal._wsgi_app.app_context():
+        return http_app(build())
 
 
 def stdio_token_from_env() -> Optional[str]:

@@ -269,8 +269,9 @@ def list_data_requests(context: dict[str, Any], query_text: str = "", status: st
     found = _action("hokkaido_data_request_list", context,
                     {k: v for k, v in (("q", query_text), ("status", status),
                                        ("limit", query.positive(limit, 20, 100))) if v})
-    results = [dict({k: r.get(k) for k in ("id", "title", "description", "status", "organization",
-                                           "created", "answer")}, link=_site(f"/datarequests/{r['id']}"))
+    results = [dict({k: r.get(k) for k in ("id", "title", "description", "status", "status_note",
+                                           "organization_name", "organization_title", "package_name",
+                                           "created")}, link=_site(f"/datarequests/{r['id']}"))
                for r in found["results"]]
     return capped({"count": found["count"], "results": results, "link": _site("/datarequests")}, key="results")
 
@@ -280,7 +281,7 @@ def list_use_cases(context: dict[str, Any], query_text: str = "", dataset: str =
     found = _action("hokkaido_use_case_list", context,
                     {k: v for k, v in (("q", query_text), ("dataset", dataset),
                                        ("limit", query.positive(limit, 20, 100))) if v})
-    results = [dict({k: r.get(k) for k in ("name", "title", "description", "url", "datasets", "created")},
+    results = [dict({k: r.get(k) for k in ("name", "title", "description", "url")},
                     link=_site(f"/usecases/{r['name']}")) for r in found["results"]]
     return capped({"count": found["count"], "results": results, "link": _site("/usecases")}, key="results")
 
