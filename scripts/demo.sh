@@ -50,7 +50,17 @@ say "ckan: background jobs worker (log: $RUN/jobs-worker.log)"
 # the priority queue first: a steward's upload before the nightly bulk (tables/__init__.py)
 "${CKAN[@]}" jobs worker priority default >"$RUN/jobs-worker.log" 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT
+# the MCP server for AI assistants (ckanext/hokkaido/mcp), its own process
+MCP_PORT="${MCP_PORT:-5001}"
+if port_in_use "$MCP_PORT"; then
+    warn "port $MCP_PORT is taken: the MCP server is not started (set MCP_PORT)"
+    MCP=""
+else
+    say "mcp: Streamable HTTP on http://127.0.0.1:$MCP_PORT/mcp (log: $RUN/mcp.log; see /ai)"
+    "${CKAN[@]}" hokkaido mcp --http --port "$MCP_PORT" --workers 2 >"$RUN/mcp.log" 2>&1 &
+    MCP=$!
+fi
+trap 'kill $WORKER $MCP 2>/dev/null || true' EXIT
 
 LOGIN="sysadmin login: $SYSADMIN / $SYSADMIN_PASSWORD; Ctrl-C to stop CKAN, 'make stop' for the services"
 if [ "${SERVER:-gunicorn}" = dev ]; then

@@ -118,6 +118,8 @@ ckan_ini() {
         "http://127.0.0.1:$CKAN_PORT" "$VAR/storage" \
         "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB" \
         "postgresql://$PG_RO_USER:$PG_RO_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATASTORE_DB"
+    # the demo has no nginx in front: the MCP server's own port (scripts/demo.sh)
+    "$VENV/bin/ckan" config-tool "$ini" "ckanext.hokkaido.mcp.url = http://127.0.0.1:${MCP_PORT:-5001}/mcp" >/dev/null
     # INFO, not DEBUG: a thousand debug lines would bury the commands' progress lines
     "$VENV/bin/ckan" config-tool "$ini" -s logger_ckanext -e "level=INFO" >/dev/null
     mkdir -p "$VAR/storage"

@@ -287,3 +287,20 @@ def test_stdio_acts_as_the_configured_token_user(request, portal):
     refused = subprocess.run([ckan, "-c", ini, "hokkaido", "mcp"], env={**os.environ, "CKAN_API_TOKEN": "nope"},
                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, cwd=ROOT)
     assert refused.returncode == 2 and "API トークンが無効です" in refused.stderr
+
+
+def test_the_example_script_makes_the_ai_pages_calls(mcp_url, portal):
+    from ckanext.hokkaido.mcp.views import EXAMPLES
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        import mcp_analyst
+    finally:
+        sys.path.pop(0)
+    assert [(q, tool, args) for q, tool, args in mcp_analyst.QUESTIONS] == \
+        [(e["ja"], e["tool"], e["arguments"]) for e in EXAMPLES]
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "mcp_analyst.py"), mcp_url],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "札幌市役所: 0 m" in done.stdout and "大通公園: 622 m" in done.stdout
+    assert "札幌市: 700" in done.stdout   # the childcare table merged into 05, counted per municipality
+    assert "道全体 / all:" in done.stdout and "出典 / source: http" in done.stdout
