@@ -77,3 +77,29 @@ def test_with_the_setting_on_only_a_user_may_write(in_portal):
     made = calls(server.build(stdio_token=token), ("create_data_request", wanted))[0]
     assert made["title"] == "除雪車の位置" and made["link"].endswith(f"/datarequests/{made['id']}")
     assert call_action("hokkaido_data_request_show", id=made["id"])["organization_name"] == "011002"
+
+
+@pytest.mark.ckan_config("ckanext.hokkaido.mcp.cache_seconds", 60)
+def test_anonymous_answers_are_reused_for_a_minute_and_never_a_users(in_portal):
+    from ckan.lib.redis import connect_to_redis
+    redis = connect_to_redis()
+    for key in redis.scan_iter("hokkaido:mcp:answer:*"):
+        redis.delete(key)
+    site = {"user": call_action("get_site_user", {"ignore_auth": True})["name"]}
+    call_action("organization_create", context=dict(site), name="011002", title="札幌市")
+    user = factories.User(name="analyst")
+    token = call_action("api_token_create", context={"user": user["name"]}, user=user["name"], name="t")["token"]
+    call_action("package_create", context=dict(site), name="first", title="避難所一覧", owner_org="011002")
+    search = ("search_datasets", {"query": "避難所"})
+    assert calls(server.build(), search)[0]["count"] == 1
+    call_action("package_create", context=dict(site), name="second", title="避難所一覧 2", owner_org="011002")
+    # the same anonymous call within the minute: the answer given before
+    assert calls(server.build(), search)[0]["count"] == 1
+    assert all(0 < redis.ttl(key) <= 60 for key in redis.scan_iter("hokkaido:mcp:answer:*"))
+    # another call, or a token's user: answered afresh
+    assert calls(server.build(), ("search_datasets", {"query": "避難所", "rows": 5}))[0]["count"] == 2
+    assert calls(server.build(stdio_token=token), search)[0]["count"] == 2
+    # a refusal is not remembered
+    assert "見つからないか" in calls(server.build(), ("get_dataset", {"dataset": "third"}))[0]
+    call_action("package_create", context=dict(site), name="third", title="三番目", owner_org="011002")
+    assert calls(server.build(), ("get_dataset", {"dataset": "third"}))[0]["name"] == "third"

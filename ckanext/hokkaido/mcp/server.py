@@ -88,7 +88,12 @@ def build(stdio_token: Optional[str] = None) -> MCPServer:
         try:
             caller = caller_of(ctx, stdio_token)
             check_rate(caller)
+            cached, key = _cached(caller, name, kwargs)
+            if cached is not None:
+                log.info("mcp %s by %s: cached", name, caller.client)
+                return cached
             result = run_as(caller, lambda context: fn(context, **kwargs))
+            _remember(key, result)
             log.info("mcp %s by %s: ok in %.0f ms", name, caller.client, (time.monotonic() - started) * 1000)
             return result
         except ToolRefused as refused:
@@ -230,6 +235,27 @@ def build(stdio_token: Optional[str] = None) -> MCPServer:
     _resources(server, work)
     _prompts(server)
     return server
+
+
+def _cached(caller: Caller, name: str, arguments: dict[str, Any]) -> tuple[Optional[dict[str, Any]], str]:
+    """An anonymous caller's answer given in the last
+    ``ckanext.hokkaido.mcp.cache_seconds`` to the same call (public data
+    only: never for a token's user); and the key to remember a new one by."""
+    seconds = toolkit.config.get("ckanext.hokkaido.mcp.cache_seconds")
+    if caller.user or not seconds:
+        return None, ""
+    from ckan.lib.redis import connect_to_redis
+    key = "hokkaido:mcp:answer:" + hashlib.sha256(
+        json.dumps([name, arguments], sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    found = connect_to_redis().get(key)
+    return (json.loads(found) if found else None), key
+
+
+def _remember(key: str, result: dict[str, Any]) -> None:
+    if key:
+        from ckan.lib.redis import connect_to_redis
+        connect_to_redis().setex(key, toolkit.config.get("ckanext.hokkaido.mcp.cache_seconds"),
+                                 json.dumps(result, ensure_ascii=False, default=str))
 
 
 def _json(result: dict[str, Any]) -> str:
