@@ -3,8 +3,9 @@
 # through gunicorn as a production host does (deploy/gunicorn.conf.py: 2 x
 # cores + 1 workers, static files from WhiteNoise), with CKAN's background
 # jobs worker beside it. SERVER=dev (`make dev`) serves with CKAN's
-# development server instead. Ctrl-C stops CKAN and the worker; `make stop`
-# stops PostgreSQL, Redis and Solr.
+# development server instead; SERVER=nginx (`make prod-local`) puts nginx
+# with deploy/nginx/ in front of gunicorn on :8080. Ctrl-C stops CKAN and the
+# worker; `make stop` stops PostgreSQL, Redis and Solr.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 CKAN=("$VENV/bin/ckan" -c "$ROOT/ckan.ini")
@@ -66,6 +67,22 @@ LOGIN="sysadmin login: $SYSADMIN / $SYSADMIN_PASSWORD; Ctrl-C to stop CKAN, 'mak
 if [ "${SERVER:-gunicorn}" = dev ]; then
     say "ckan: serving http://127.0.0.1:$CKAN_PORT with CKAN's development server ($LOGIN)"
     "${CKAN[@]}" run --host 127.0.0.1 --port "$CKAN_PORT" --disable-reloader
+elif [ "${SERVER:-gunicorn}" = nginx ]; then
+    # `make prod-local`: the stack as deployed, nginx (deploy/nginx/, rendered
+    # with this checkout's paths by scripts/nginx_local.py) in front of gunicorn
+    NGINX_PORT="${NGINX_PORT:-8080}"
+    port_in_use "$NGINX_PORT" && die "port $NGINX_PORT is already taken: stop that program, or set NGINX_PORT."
+    "${CKAN[@]}" asset build >/dev/null 2>&1 || warn "ckan asset build failed; CKAN builds the bundles on first use"
+    CKAN_INI="$ROOT/ckan.ini" HOKKAIDO_BIND="127.0.0.1:$CKAN_PORT" \
+        "$VENV/bin/gunicorn" --config "$ROOT/deploy/gunicorn.conf.py" --pythonpath "$ROOT/deploy" wsgi:application \
+        >"$RUN/gunicorn.log" 2>&1 &
+    GUNICORN=$!
+    trap 'kill $WORKER $MCP $GUNICORN 2>/dev/null || true' EXIT
+    conf="$("$VENV/bin/python" "$ROOT/scripts/nginx_local.py" "$RUN/nginx" --listen "$NGINX_PORT" \
+        --upstream "$CKAN_PORT" --mcp "$MCP_PORT" --webassets "$VAR/storage/webassets")"
+    nginx -t -q -p "$RUN/nginx" -c "$conf" || die "nginx refused $conf"
+    say "ckan: serving http://127.0.0.1:$NGINX_PORT through nginx (anonymous reads cached 60 s), gunicorn on :$CKAN_PORT ($LOGIN)"
+    nginx -p "$RUN/nginx" -c "$conf" -g 'daemon off;'
 else
     "${CKAN[@]}" asset build >/dev/null 2>&1 || warn "ckan asset build failed; CKAN builds the bundles on first use"
     say "ckan: serving http://127.0.0.1:$CKAN_PORT with gunicorn ($LOGIN)"

@@ -18,6 +18,8 @@ system_packages() {
     ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing+=(libmagic1)
     command -v java >/dev/null || die "Java 17 is needed for Solr (install openjdk-17-jre-headless)"
     command -v mvn  >/dev/null || missing+=(maven)
+    # nginx in front of gunicorn for `make prod-local` and its tests (deploy/nginx/)
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
     if [ ${#missing[@]} -eq 0 ]; then
         say "system packages: all present"
         return

@@ -23,6 +23,7 @@ __all__ = [
     "hokkaido_api_example",
     "hokkaido_map_outline",
     "hokkaido_map_attribution",
+    "hokkaido_page_carries_csrf",
     "render_datetime",
 ]
 
@@ -179,3 +180,10 @@ def hokkaido_map_attribution() -> str:
     the MLIT's terms ask for)."""
     return toolkit._("Boundaries: National Land Numerical Information (administrative areas, "
                      "2021), MLIT, processed by this portal")
+
+
+def hokkaido_page_carries_csrf() -> bool:
+    """Whether the page renders CKAN's CSRF token (an anonymous visitor's
+    read-only pages do not: :func:`ckanext.hokkaido.security.csrf.page_carries_token`)."""
+    from ckanext.hokkaido.security.csrf import page_carries_token
+    return page_carries_token()

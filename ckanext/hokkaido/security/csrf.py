@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from flask import g, has_request_context
 
-__all__ = ["PerRequestExemptions", "install"]
+__all__ = ["ANONYMOUS_READS", "PerRequestExemptions", "install", "page_carries_token"]
 
 _REQUEST_KEY = "hokkaido_csrf_exempt_view"
 
@@ -57,3 +57,27 @@ def install(csrf: Any) -> None:
     idempotent (CKAN builds an app per test, the protector is global)."""
     if not isinstance(csrf._exempt_views, PerRequestExemptions):
         csrf._exempt_views = PerRequestExemptions(csrf._exempt_views)
+
+
+#: pages an anonymous visitor only reads (no form that posts): they carry no
+#: CSRF token, so CKAN starts no session for them and nginx may answer them
+#: from its short cache (deploy/nginx/ckan-cache.conf); a logged-in user's
+#: pages, and every other page, carry the token as CKAN does
+ANONYMOUS_READS = frozenset({
+    "home.index", "home.about", "dataset.search", "dataset.read", "organization.index", "organization.read",
+    "hokkaido_municipalities.index", "hokkaido_municipalities.read", "hokkaido_standard.index",
+    "hokkaido_standard.read", "hokkaido_pages.api_guide", "hokkaido_pages.terms", "hokkaido_ai.index",
+    "hokkaido_use_cases.index", "hokkaido_use_cases.read",
+})
+
+
+def page_carries_token() -> bool:
+    """Whether this page needs the CSRF token (and so a session): not for
+    an anonymous GET of :data:`ANONYMOUS_READS`."""
+    from flask import request
+
+    from ckan.plugins import toolkit
+    if not has_request_context():
+        return True
+    return (toolkit.current_user.is_authenticated or request.method not in ("GET", "HEAD")
+            or request.endpoint not in ANONYMOUS_READS)
