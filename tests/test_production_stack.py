@@ -118,13 +118,15 @@ def test_a_change_shows_once_the_cache_time_has_passed(nginx, portal):
     cached = requests.get(nginx + path, timeout=30)
     assert _status(cached) == "HIT" and cached.json()["result"]["count"] == before
     time.sleep(SECONDS + 0.5)
-    counts = []
-    for _ in range(20):   # the first after the time may be the previous answer while nginx refills
+    # the first answers after the time may be the previous one while nginx
+    # asks CKAN once in the background; the new one follows within seconds
+    deadline, counts = time.monotonic() + 5, []
+    while time.monotonic() < deadline:
         counts.append(requests.get(nginx + path, timeout=30).json()["result"]["count"])
         if counts[-1] == before + 1:
             break
         time.sleep(0.2)
-    assert counts[-1] == before + 1 and len(counts) <= 3, counts
+    assert counts[-1] == before + 1, counts
 
 
 def test_anonymous_read_pages_start_no_session(ckan_server, portal):
