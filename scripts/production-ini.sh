@@ -44,7 +44,7 @@ portal_settings "$INI" "$DB" "$SOLR" "$REDIS" "$SITE" "$DATA" "$DATASTORE_WRITE"
 "$VENV/bin/ckan" config-tool "$INI" \
     "debug = false" \
     "ckan.webassets.path = $DATA/webassets" \
-    "ckan.cache_expires = 300" \
+    "ckan.cache_expires = 60" \
     "ckan.auth.create_user_via_web = true" \
     "ckan.auth.user_create_organizations = false" \
     "ckan.auth.user_create_groups = false" \

@@ -41,4 +41,6 @@ def test_own_passwords_give_an_ini_without_user_organizations_and_with_strict_co
     assert main["ckan.auth.user_create_organizations"].strip() == "false"
     assert main["REMEMBER_COOKIE_SAMESITE"].strip() == "Lax" and main["REMEMBER_COOKIE_SECURE"].strip() == "true"
     assert main["SESSION_COOKIE_SECURE"].strip() == "true"
+    # browsers keep an anonymous answer no longer than nginx does: a change shows within a minute
+    assert int(main["ckan.cache_expires"]) <= 60
     assert "ckan_default@" not in main["sqlalchemy.url"] or "own-pass-1" in main["sqlalchemy.url"]

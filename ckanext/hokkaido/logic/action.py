@@ -88,7 +88,7 @@ def hokkaido_municipality_show(context, data_dict) -> dict[str, Any]:
     if registry.get(code) is None and code != registry.PREFECTURE_CODE:
         raise toolkit.ObjectNotFound(toolkit._("{code} is not a Hokkaido municipality").format(code=code))
     row = next(r for r in tracker.cached_statuses() if r["code"] == code)
-    sources = tracker.harvest_sources().get(code, [])
+    sources = tracker.cached_sources(code)
     for source in sources:
         source["url"] = public_url(source["url"])
         run = source["last_run"]

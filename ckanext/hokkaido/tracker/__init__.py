@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ckanext.hokkaido.tracker import rules
-from ckanext.hokkaido.tracker.cache import cached_statuses, invalidate, municipality_statuses, stale_months
+from ckanext.hokkaido.tracker.cache import (cached_sources, cached_statuses, invalidate, municipality_statuses,
+                                           stale_months)
 from ckanext.hokkaido.tracker.queries import dataset_stats, elsewhere_records, harvest_errors, harvest_sources
 from ckanext.hokkaido.tracker.rules import (ELSEWHERE, ELSEWHERE_KEYS, HARVEST_ERROR, PUBLISHING,
                                             RATE_DEFINITION, STALE, STATUS_LABELS, STATUSES, UNKNOWN,
@@ -25,7 +26,7 @@ from ckanext.hokkaido.tracker.snapshots import (DaySnapshot, history, previous_s
 __all__ = [
     "PUBLISHING", "STALE", "HARVEST_ERROR", "ELSEWHERE", "UNKNOWN", "STATUSES", "STATUS_LABELS", "RATE_DEFINITION",
     "ELSEWHERE_KEYS", "cached_statuses", "dataset_stats", "decide_status", "elsewhere_is_current",
-    "elsewhere_records", "harvest_errors", "harvest_sources", "history", "invalidate",
+    "cached_sources", "elsewhere_records", "harvest_errors", "harvest_sources", "history", "invalidate",
     "months_before", "municipality_statuses", "previous_snapshot_date", "snapshot_statuses",
     "DaySnapshot", "take_day_snapshot",
     "source_warnings", "stale_months", "summarize", "take_snapshot",
