@@ -26,11 +26,13 @@ runs in one transaction, so a broken dump leaves the database empty again.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import zlib
@@ -308,7 +310,11 @@ def restore(archive: str, progress: Callable[[str], None] = print, config_out: O
     model.Session.remove()
     from ckan.lib.search import rebuild
 
-    rebuild(force=True)
+    # CKAN's progress line ("Indexing dataset 3/3", no newline) is progress:
+    # stderr, with ours; stdout keeps only the counts
+    with contextlib.redirect_stdout(sys.stderr):
+        rebuild(force=True)
+        print(file=sys.stderr)
     counts = count(db, storage, datastore)
     counts.indexed = _indexed()
     expected = Counts(**{k: v for k, v in manifest["counts"].items() if k in vars(Counts())})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Optional
+from urllib.parse import urlencode
 
 from ckan.plugins import toolkit
 
@@ -124,7 +125,7 @@ def search_datasets(context: dict[str, Any], query_text: str = "", municipality:
                                        for code, n in facets["municipality_code"].items()}
     return capped({"count": found["count"], "results": [_dataset_brief(d) for d in found["results"]],
                    "facets": facets,
-                   "link": _site("/dataset/?" + "&".join(filter(None, [f"q={query_text}" if query_text else ""])))},
+                   "link": _site("/dataset/" + (f"?{urlencode({'q': query_text})}" if query_text else ""))},
                   key="results")
 
 
