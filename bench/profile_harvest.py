@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from bench.harvest_ckan import fill  # noqa: E402
-from bench.harvest_side_by_side import CKAN, Target, reset_target, write_ini  # noqa: E402
+from bench.harvest_side_by_side import CKAN, Target, child, reset_target, write_ini  # noqa: E402
 
 #: what a stack is doing: (label, a substring of one of its frames)
 PARTS = [
@@ -64,8 +64,9 @@ def main() -> int:
             seconds = fill(remote, args.datasets)
             print(f"source: {args.datasets} datasets in {seconds:.0f} s", flush=True)
             reset_target(ini)
+            child(CKAN, "-c", ini, "hokkaido", "init")   # the 179 official organizations
             target.call("source", {"name": "bench-ours", "title": "benchmark ours", "url": remote.url,
-                                   "source_type": "hokkaido_ckan",
+                                   "source_type": "hokkaido_ckan", "owner_org": "011002",
                                    "config": json.dumps({"municipality_code": "011002"}), "frequency": "MANUAL"})
             with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as out:
                 raw = out.name
@@ -79,6 +80,7 @@ def main() -> int:
         os.unlink(ini)
 
     totals: collections.Counter = collections.Counter()
+    sql_callers: collections.Counter = collections.Counter()
     samples = 0
     with open(raw, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -90,11 +92,21 @@ def main() -> int:
             for label, needles in PARTS:
                 if any(needle in stack for needle in needles):
                     totals[label] += n
+            frames = stack.split(";")
+            inside = [i for i, frame in enumerate(frames) if "sqlalchemy/" in frame or "psycopg2" in frame]
+            if inside:   # who asked for the SQL: the last frame of CKAN or an extension above it
+                callers = [f for f in frames[:inside[0]] if "(ckan/" in f or "(ckanext/" in f
+                           or "/ckan/" in f or "/ckanext/" in f]
+                if callers:
+                    sql_callers[callers[-1].strip()] += n
     os.unlink(raw)
     print(f"our first harvest of {args.datasets} datasets: {wall:.1f} s under the profiler "
           f"({report['counters']}); {samples} samples of its threads")
     for label, _ in PARTS:
         print(f"  {label:44s} {totals[label] / max(samples, 1) * 100:5.1f} %")
+    print("who asks for the SQL (the nearest frame of CKAN or an extension):")
+    for caller, n in sql_callers.most_common(12):
+        print(f"  {n / max(samples, 1) * 100:5.1f} %  {caller[:150]}")
     return 0
 
 
