@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from datastore import percentile, table_text  # noqa: E402  (bench/datastore.py)
 import search_quality  # noqa: E402
+from tests.fakes.source_ckan import free_port  # noqa: E402
 
 GOAL_P95_MS = 150
 TABLE_CALLS = [
@@ -95,8 +96,9 @@ def bench_ini(ini: str, cache: int) -> str:
     reused anonymous answers (the answers of an earlier run forgotten)."""
     from ckan.cli import load_config
     import redis
-    redis.Redis.from_url(load_config(ini)["ckan.redis.url"]).delete(
-        *(redis.Redis.from_url(load_config(ini)["ckan.redis.url"]).keys("hokkaido:mcp:answer:*") or ["-"]))
+    client = redis.Redis.from_url(load_config(ini)["ckan.redis.url"])
+    for key in client.scan_iter("hokkaido:mcp:answer:*"):
+        client.delete(key)
     path = os.path.join(ROOT, "var", "run", "bench-mcp.ini")
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"[app:main]\nuse = config:{ini}\nckanext.hokkaido.mcp.rate_limit = 0\n"
@@ -106,9 +108,7 @@ def bench_ini(ini: str, cache: int) -> str:
 
 def start_server(ini: str, workers: int, cache: int) -> tuple[subprocess.Popen, str]:
     ini = bench_ini(ini, cache)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
     log = open(os.path.join(ROOT, "var", "run", "bench-mcp-server.log"), "w")
     proc = subprocess.Popen([ckan, "-c", ini, "hokkaido", "mcp", "--http", "--port", str(port),

@@ -50,6 +50,7 @@ from bench.harvest_side_by_side import CKAN, reset_target, write_ini  # noqa: E4
 from bench.simulated_portals import change_night, install, plan_prefecture  # noqa: E402
 from bench.simulated_prefecture import HarvestRun, register  # noqa: E402
 from tests.fakes.portal_server import PortalResponse, PortalServer  # noqa: E402
+from tests.fakes.source_ckan import free_port  # noqa: E402
 
 VENV_BIN = os.path.dirname(CKAN)
 GOALS = {"ratio": 10.0, "p95_ms": 300.0}
@@ -61,12 +62,6 @@ PLACES = {"011002": (43.0621, 141.3544), "012025": (41.7687, 140.7290), "012041"
 
 def say(text: str = "") -> None:
     print(text, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def standard_tables(server: PortalServer) -> None:
@@ -247,7 +242,7 @@ def main() -> int:
             paths = mix(codes)
 
             results = []
-            dev_port, gunicorn_port, nginx_port = _free_port(), _free_port(), _free_port()
+            dev_port, gunicorn_port, nginx_port = free_port(), free_port(), free_port()
             # 1. the development server
             dev = subprocess.Popen([CKAN, "-c", ini, "run", "--host", "127.0.0.1", "--port", str(dev_port),
                                     "--disable-reloader"], stdout=open(os.path.join(run_dir, "spike-dev.log"), "w"),

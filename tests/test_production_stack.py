@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,20 +21,15 @@ from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
 from tests.browser import ROOT, ckan_server  # noqa: F401
+from tests.fakes.source_ckan import free_port
 
 SECONDS = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def nginx(ckan_server):
     prefix = os.path.join(ROOT, "var", "run", "nginx-test")
-    port, upstream = _free_port(), int(ckan_server.rsplit(":", 1)[1])
+    port, upstream = free_port(), int(ckan_server.rsplit(":", 1)[1])
     conf = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "nginx_local.py"), prefix,
                            "--listen", str(port), "--upstream", str(upstream), "--cache-seconds", str(SECONDS)],
                           capture_output=True, text=True, check=True).stdout.strip()

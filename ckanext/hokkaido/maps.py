@@ -125,17 +125,18 @@ def outline() -> Outline:
         data = json.load(f)
     arcs = data["arcs"]
     users: dict[int, set[str]] = collections.defaultdict(set)
-    uses: dict[int, int] = {}
+    times: collections.Counter = collections.Counter()
+    used_as: dict[int, int] = {}   # the arc as its (last) municipality runs it, for the coast's direction
     for code, polygons in data["municipalities"].items():
         for polygon in polygons:
             for ring in polygon:
                 for a in ring:
-                    users[a if a >= 0 else ~a].add(code)
-                    uses[a if a >= 0 else ~a] = a
-    # one user: coast; two: a border; twice the same (札幌市's wards): inside
-    coast = [uses[i] for i in sorted(users) if len(users[i]) == 1
-             and sum(1 for p in data["municipalities"][next(iter(users[i]))]
-                     for r in p for a in r if (a if a >= 0 else ~a) == i) == 1]
+                    i = a if a >= 0 else ~a
+                    users[i].add(code)
+                    times[i] += 1
+                    used_as[i] = a
+    # used once: coast; by two municipalities: a border; twice by one (札幌市's wards): inside
+    coast = [used_as[i] for i in sorted(users) if times[i] == 1]
     borders = [arcs[i] for i in sorted(users) if len(users[i]) == 2]
     return Outline(land=_path(_rings(arcs, coast), close=True),
                    borders=_path(borders, close=False),

@@ -34,6 +34,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from ckanext.hokkaido.tables.load import load_resource
 from tests.browser import ROOT, ckan_server  # noqa: F401
 from tests.fakes.portal_server import PortalResponse, PortalServer
+from tests.fakes.source_ckan import free_port
 
 SAPPORO, HAKODATE = "011002", "012025"
 CHILDCARE = ("名称,住所,緯度,経度,定員\n" + "".join(
@@ -44,12 +45,6 @@ AED = ("名称,住所,緯度,経度\n札幌市役所,札幌市中央区北1条�
        "手稲区役所,札幌市手稲区前田1条11丁目,43.1220,141.2440\n").encode("utf-8")
 HAKODATE_AED = "名称,住所,緯度,経度\n函館市役所,函館市東雲町4-13,41.7687,140.7290\n".encode("utf-8")
 SECRET = "名称,金額\n非公開の工事,123456789\n".encode("utf-8")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +80,7 @@ def portal(ckan_server):
 
 @pytest.fixture(scope="module")
 def mcp_url(request, portal):
-    port = _free_port()
+    port = free_port()
     log = open(os.path.join(ROOT, "var", "run", "test-mcp-server.log"), "w")
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
     proc = subprocess.Popen([ckan, "-c", os.path.abspath(request.config.getoption("ckan_ini")), "hokkaido", "mcp",
