@@ -28,7 +28,7 @@ sys.path.insert(0, ROOT)
 
 
 def ckan(ini: str, *args: str) -> None:
-    done = subprocess.run([os.path.join(ROOT, ".venv", "bin", "ckan"), "-c", ini, *args],
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ckan"), "-c", ini, *args],
                           capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         sys.exit(f"ckan {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")

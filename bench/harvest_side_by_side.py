@@ -43,8 +43,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from bench.harvest_ckan import fill  # noqa: E402  (the same 2 resources per dataset)
 
-CKAN = os.path.join(ROOT, ".venv", "bin", "ckan")
-PYTHON = os.path.join(ROOT, ".venv", "bin", "python")
+# the CKAN of the interpreter running this (`.venv-2.11.6/bin/python bench/…` for 2.11)
+CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")
+PYTHON = sys.executable
 
 FLOOR = r'''
 import json, sys
@@ -201,6 +202,8 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=2000)
     parser.add_argument("--ini", default=os.path.join(ROOT, "test.ini"),
                         help="config of the harvesting portal; its database is emptied (default test.ini)")
+    parser.add_argument("--only", choices=("ours", "stock"),
+                        help="one harvester's first harvest alone, no ratios (for trying a change)")
     args = parser.parse_args()
     # the stock ckan_harvester is not among the portal's plugins (it fetches
     # without the address guard); this benchmark loads it in its own config
@@ -230,6 +233,8 @@ def main() -> None:
                 "ours": ("hokkaido_ckan", json.dumps({"municipality_code": "011002"}),
                          lambda name: (CKAN, "-c", ini, "hokkaido", "harvest", "--source", name)),
             }
+            if args.only:
+                runs = {args.only: runs[args.only]}
             results: dict[str, dict[str, Step]] = {}
             for round_, (who, (source_type, config, command)) in enumerate(runs.items(), start=1):
                 reset_target(ini)
@@ -240,7 +245,7 @@ def main() -> None:
                                                 "owner_org": "011002"})
                 results[who] = {}
                 changed = range((round_ - 1) * changed_count, round_ * changed_count)
-                for label in ("first", "unchanged", "5% changed"):
+                for label in ("first",) if args.only else ("first", "unchanged", "5% changed"):
                     if label == "5% changed":
                         change(remote, changed, round_)
                     since = target.call("now", None)
@@ -255,6 +260,8 @@ def main() -> None:
                     for error in report["errors"]:
                         print(f"    error {error['identifier']}: {error['message'][:200]}")
 
+            if args.only:
+                return
             reset_target(ini)
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as dump:
                 json.dump([{"name": d["name"], "title": d["title"], "notes": d["notes"],

@@ -47,12 +47,18 @@ PARTS = [
 ]
 
 
+def ckan_version() -> str:
+    return subprocess.run([os.path.join(os.path.dirname(CKAN), "python"), "-c", "import ckan; print(ckan.__version__)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=int, default=1000)
     parser.add_argument("--ini", default=os.path.join(ROOT, "test.ini"))
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "")
     parser.add_argument("--rate", type=int, default=100, help="samples a second")
+    parser.add_argument("--raw", help="keep py-spy's samples in this file (folded stacks) for a closer look")
     args = parser.parse_args()
     if not args.py_spy:
         raise SystemExit("py-spy not found: pip install py-spy, or --py-spy PATH")
@@ -99,7 +105,11 @@ def main() -> int:
                            or "/ckan/" in f or "/ckanext/" in f]
                 if callers:
                     sql_callers[callers[-1].strip()] += n
-    os.unlink(raw)
+    if args.raw:
+        shutil.move(raw, args.raw)
+    else:
+        os.unlink(raw)
+    print(f"CKAN {ckan_version()}")
     print(f"our first harvest of {args.datasets} datasets: {wall:.1f} s under the profiler "
           f"({report['counters']}); {samples} samples of its threads")
     for label, _ in PARTS:

@@ -41,7 +41,10 @@ virtualenv() {
     say "virtualenv: installing CKAN $CKAN_VERSION and extensions into $VENV"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install -q -U pip wheel setuptools
-    "$VENV/bin/pip" install -q "ckan[requirements,dev]==$CKAN_VERSION" -r "$ROOT/requirements.txt"
+    "$VENV/bin/pip" install -q "ckan[requirements,dev]==$CKAN_VERSION"
+    # ours second: on CKAN 2.11 the MCP SDK needs a newer typing-extensions
+    # than 2.11 pins (4.13 for 4.12.2); pip moves it and says so, CKAN runs with it
+    "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt"
     # the DataStore's loader; its dependencies are in requirements.txt
     "$VENV/bin/pip" install -q --no-deps "ckanext-xloader==$XLOADER_VERSION"
     "$VENV/bin/pip" install -q --no-deps -e "$ROOT"

@@ -5,8 +5,8 @@ own paths to write thousands of datasets a night: it answers names of CKAN's
 search indexer itself while it indexes in batches (``harvest/indexing.py``),
 switches off CKAN's own indexing for the run (the ``synchronous_search``
 plugin on CKAN 2.11, the actions' index functions of ``ckan.logic`` on
-2.12), on 2.11 swaps the activity plugin's receiver of ``action_succeeded``
-for one that shares the index's read (``harvest/activity.py``), and calls
+2.12), swaps the activity plugin's receivers of ``action_succeeded`` for
+one that shares the index's read (``harvest/activity.py``), and calls
 ckanext-harvest's gather stage directly (``harvest/nightly/jobs.py``). None
 of this is CKAN's public API. Each test here names one internal and fails,
 with the CKAN version in the message, when a release moves or reshapes it:
@@ -79,17 +79,28 @@ def test_ckan_2_12_indexes_in_the_actions_through_the_functions_the_run_silences
 
 @pytest.mark.usefixtures("with_plugins")
 def test_the_activity_plugin_receives_the_actions_the_run_takes_over():
+    # harvest/activity.py swaps these receivers for its own during the run
+    # and makes the same activity; on 2.12 from the read the actions index
+    # (package_show_default_and_custom_schemas, named above)
     from ckanext.activity import subscriptions
 
     signal = toolkit.signals.action_succeeded
-    if MAJOR_MINOR >= (2, 12):  # nothing is taken over there: only check the run leaves it alone
-        assert subscriptions.package_changed in list(signal.receivers_for("package_create")), VERSION
-        return
-    for sender in activity.SENDERS:
-        assert subscriptions.package_changed in list(signal.receivers_for(sender)), \
-            f"{VERSION}: ckanext.activity no longer makes the {sender} activity in package_changed"
-    params = list(inspect.signature(subscriptions.package_changed).parameters)
-    assert params[0] == "sender", f"{VERSION}: package_changed({params})"
+    expected = {"package_create": "package_changed",
+                "package_update": "package_updated" if MAJOR_MINOR >= (2, 12) else "package_changed"}
+    assert set(expected) == set(activity.SENDERS), VERSION
+    for sender, name in expected.items():
+        receiver = getattr(subscriptions, name, None)
+        assert receiver is not None, f"{VERSION}: ckanext.activity.subscriptions.{name} is gone"
+        assert receiver in list(signal.receivers_for(sender)), \
+            f"{VERSION}: ckanext.activity no longer makes the {sender} activity in {name}"
+        params = list(inspect.signature(receiver).parameters)
+        assert params[0] == "sender", f"{VERSION}: {name}({params})"
+    body = source_of(subscriptions._create_package_activity)
+    assert '"package": dictized_package' in body and 'tk.get_action("package_show")' in body, \
+        f"{VERSION}: the dataset activity holds something else than package_show's answer; review harvest/activity.py"
+    if MAJOR_MINOR >= (2, 12):
+        assert "changed_entities" in source_of(subscriptions.package_updated), \
+            f"{VERSION}: package_updated decides otherwise whether an update makes an activity"
 
 
 def test_ckanext_harvest_gather_stage_is_what_the_run_calls():

@@ -17,9 +17,9 @@ database (a withdrawn dataset leaves the index, as with CKAN's own indexing),
 a hundred documents to a request (CKAN's indexer opens a connection and
 sends a request for each dataset), then commits Solr once. A dataset whose
 activity was made from a read of it (:mod:`ckanext.hokkaido.harvest.activity`)
-is indexed from that read (:func:`keep`), with the validation the activity
+is indexed from that read (:func:`keep`), with the validations the activity
 made of it, unless its ``metadata_modified`` has changed since, the rule
-package_show applies to its own Solr copy. A dataset another
+package_show applies to its own Solr copy (on both versions). A dataset another
 worker thread has written but not yet committed is left for a later flush:
 read before its commit, it would be missing from the index.
 
@@ -49,9 +49,10 @@ the way each does it (``tests/test_ckan_internals.py`` names both):
   ``index_update_package_dicts``, ``index_update_package``,
   ``index_remove_package``), from both show-schema reads the action made:
   those four answer nothing for the block (the observer still notes each
-  dataset written), and the flush makes both reads per dataset with CKAN's
-  own ``package_show_default_and_custom_schemas`` and hands them to the
-  indexer as the actions do.
+  dataset written), and the flush hands the indexer, as the actions do, both
+  validations of one read: the ones the activity kept, or for a dataset
+  without them (or changed since) its own, made with CKAN's
+  ``package_show_default_and_custom_schemas``.
 """
 from __future__ import annotations
 
@@ -149,12 +150,15 @@ def _document(package_id: str, kept: tuple[dict[str, Any], dict[str, Any] | None
     :raises toolkit.ObjectNotFound: when the dataset is gone.
     """
     context = {"ignore_auth": True, "validate": False, "use_cache": False}
-    if INDEXES_IN_ACTIONS:
-        default, custom = logic.package_show_default_and_custom_schemas(context, package_id)
-        _local.validated = None
-        return dict(default, with_custom_schema=custom)
     dataset, validated = kept or (None, None)
-    if dataset is None or dataset.get("metadata_modified") != modified.get(package_id):
+    fresh = dataset is not None and dataset.get("metadata_modified") == modified.get(package_id)
+    if INDEXES_IN_ACTIONS:
+        _local.validated = None
+        if fresh and validated is not None:
+            return dict(dataset, with_custom_schema=validated)
+        default, custom = logic.package_show_default_and_custom_schemas(context, package_id)
+        return dict(default, with_custom_schema=custom)
+    if not fresh:
         dataset, validated = toolkit.get_action("package_show")(dict(context), {"id": package_id}), None
     _local.validated = (dataset, validated) if validated is not None else None
     return dataset
@@ -227,12 +231,16 @@ def _release_all() -> None:
 
 
 def keep(dataset: dict[str, Any], validated: dict[str, Any] | None = None) -> None:
-    """Keep ``dataset``, as package_show returns it with ``validate=False``
-    right after it was written, for the flush to index without reading it
-    again, and ``validated``, the same read validated with the show schema
-    (as CKAN's indexer would validate it, nothing added since), if made; the
-    flush reads it all the same if its ``metadata_modified`` is no longer
-    the one kept. Neither is changed after this call but by the flush."""
+    """Keep a read of a dataset made right after it was written, for the
+    flush to index without reading it again; the flush reads it all the same
+    if its ``metadata_modified`` is no longer the one kept. Neither dict is
+    changed after this call but by the flush.
+
+    On CKAN 2.11 ``dataset`` is package_show's answer with ``validate=False``
+    and ``validated`` the same read validated with the show schema (as CKAN's
+    indexer would validate it, nothing added since), if made. On 2.12 they
+    are the two dicts the actions index, both required:
+    :func:`ckan.logic.package_show_default_and_custom_schemas`' answer."""
     if _depth:
         with _lock:
             _kept[dataset["id"]] = (dataset, validated)
