@@ -12,8 +12,6 @@ is read again).
 """
 from __future__ import annotations
 
-import pytest
-
 from ckan import logic, model
 from ckan.plugins import toolkit
 

@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from ckanext.hokkaido.harvest import commands, nightly
 from ckanext.hokkaido.harvest.base import dataset_name, portal_key
 
 from tests.harvest.helpers import (HAKODATE, NIGHTLY_MARKS, OTARU, SAPPORO, SEARCH, SMTP_PORT, decoded, jobs_of,
-                                   make_source, run)
+                                   indexed, make_source, run)
 from tests.fakes.source_ckan import free_port
 from tests.fakes.ckan import FakeCkan, make_dataset
 from tests.fakes.shirasagi import FakeShirasagi, make_package
@@ -540,3 +541,41 @@ def test_crash_exits_4_and_leaves_no_job_running(cli, harvest, portals, caplog, 
     no_job_unfinished()
     assert len(harvest.datasets(source)) == 1
     assert run(cli, "--all", "--force").exit_code == 0  # the lock went with the crashed run
+
+
+def test_one_sources_records_are_written_by_every_import_thread(cli, harvest, portals, monkeypatch):
+    # Bad input: the import of one record raises an error no harvester
+    # catches (as a database gone away would), in the middle of a source of
+    # 45 records written by two import threads: the job ends with its
+    # error, the records written before and beside it stay, found in the
+    # index, and no job is left running. Then --workers 1 writes on one thread.
+    from ckanext.hokkaido.harvest.nightly import jobs
+
+    source = make_source(harvest, portals(45).url, SAPPORO)
+    threads: set[str] = set()
+    write = jobs._fetch_and_import
+    failing, raised = make_dataset(30)["id"], []
+
+    def noting(harvester, obj):
+        threads.add(threading.current_thread().name)
+        if obj.guid == failing:
+            raised.append(obj.guid)
+            raise RuntimeError("connection to the database lost")
+        write(harvester, obj)
+
+    monkeypatch.setattr(jobs, "_fetch_and_import", noting)
+    result = run(cli, "--source", source["name"])
+    assert raised == [failing] and result.exit_code == nightly.EXIT_FAILED, result.all_output
+    assert "unexpected error" in result.all_output
+    assert len({t for t in threads if t.startswith("hokkaido-import")}) == 2, threads
+    no_job_unfinished()
+    written = harvest.datasets(source)
+    assert 20 <= len(written) < 45  # the failing record's chunk stopped there, the others finished or stopped
+    assert set(indexed(q="*:*")) == {d["name"] for d in written.values()}
+
+    monkeypatch.setattr(jobs, "_fetch_and_import", lambda harvester, obj: (
+        threads.add(threading.current_thread().name), write(harvester, obj)))
+    threads.clear()
+    assert run(cli, "--source", source["name"], "--workers", "1").exit_code == 0
+    assert len(harvest.datasets(source)) == 45
+    assert {t for t in threads if t.startswith("hokkaido-import")} == {"hokkaido-import_0"}

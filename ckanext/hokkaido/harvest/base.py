@@ -747,23 +747,45 @@ class HokkaidoHarvesterBase(HarvesterBase):
                         f"{other.name} の重複です（同じ収集元URL、収集元「{owner.title or owner.url}」が保持）",
                         f"duplicate of {other.name} (same source_url), kept by source {owner.title or owner.url}")
 
-    @staticmethod
-    def _check_publishes_for(source: HarvestSource, code: str) -> None:
+    #: what every record of a harvest job would look up again, by job id (a
+    #: job's source and organizations do not change while it imports)
+    _per_job: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def _job_facts(self, harvest_object: HarvestObject) -> dict[str, Any]:
+        facts = self._per_job.get(harvest_object.harvest_job_id)
+        if facts is None:
+            if len(self._per_job) > 100:
+                self._per_job.clear()
+            facts = self._per_job.setdefault(harvest_object.harvest_job_id, {})
+        return facts
+
+    def _check_publishes_for(self, harvest_object: HarvestObject, code: str) -> None:
         """A source publishes only for the municipality its organization
         speaks for, or for any when it is the prefecture's (the shared
         portals): :func:`ckanext.hokkaido.authority.may_publish_for`."""
-        package = model.Package.get(source.id)
-        owner = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
-        if not authority.may_publish_for(authority.organization_code(owner), code):
+        facts = self._job_facts(harvest_object)
+        if "owner" not in facts:
+            package = model.Package.get(harvest_object.harvest_source_id)
+            owner = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
+            facts["owner"] = (authority.organization_code(owner), owner.name if owner is not None else None)
+        owner_code, owner_name = facts["owner"]
+        if not authority.may_publish_for(owner_code, code):
             raise RecordError(
                 f"この収集元の組織は{registry.name_of(code)}のデータを公開できません"
                 "（市町村の組織か北海道の組織の収集元だけが公開できます）",
                 "this source's organization does not speak for the record's municipality: only a source of the "
                 "municipality's organization or of the prefecture's may publish for it",
-                f"municipality_code {code}, organization {owner.name if owner is not None else None}")
+                f"municipality_code {code}, organization {owner_name}")
 
-    def _organization(self, code: str) -> str:
-        """Id of the municipality's organization (name = code), created if missing."""
+    def _organization(self, harvest_object: HarvestObject, code: str) -> str:
+        """Id of the municipality's organization (name = code), created if
+        missing (looked up once a job)."""
+        known = self._job_facts(harvest_object).setdefault("organizations", {})
+        if code not in known:
+            known[code] = self._organization_now(code)
+        return known[code]
+
+    def _organization_now(self, code: str) -> str:
         group = model.Group.by_name(code)  # a code is never a group id: one query, not Group.get's two
         if group is not None:
             if not group.is_organization:
@@ -875,7 +897,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
             raise RecordError("市町村コードが北海道の市町村ではありません",
                               "the record's municipality code is not a Hokkaido municipality",
                               f"municipality_code {code!r}")
-        self._check_publishes_for(harvest_object.source, code)
+        self._check_publishes_for(harvest_object, code)
         record = self._without_unsafe_links(harvest_object, record)
         unmapped = harvested_licence(record)[1]
         if unmapped:
@@ -894,7 +916,7 @@ class HokkaidoHarvesterBase(HarvesterBase):
         if package is None:
             package = model.Package.by_name(name)
             previous = None
-        owner_org = self._organization(code)  # may commit: before the locks
+        owner_org = self._organization(harvest_object, code)  # may commit: before the locks
         self._lock_remote_dataset(portal_key(source.url), record)
         self._check_not_duplicate(package, source, record)
 

@@ -1,5 +1,12 @@
 """Running the jobs: one job per source, gather → fetch → import in this
-process (``workers`` at a time), and finishing the jobs a killed run left."""
+process, and finishing the jobs a killed run left.
+
+A run has two sets of ``workers`` threads: the jobs' (each gathers its
+source, then waits for its records) and the imports' (:func:`import_objects`:
+the records of every job, :data:`IMPORT_CHUNK` at a time, as they come).
+While one source is read, or when the run has a single source, its records
+are still imported ``workers`` at a time; the writes never exceed
+``workers`` threads."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +14,7 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import Executor, Future, as_completed, wait
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -27,6 +35,7 @@ from ckanext.harvest.model import (
 from ckanext.hokkaido.harvest import errors, guard, indexing
 from ckanext.hokkaido.harvest.base import DEADLINE, TimeLimitExceeded
 from ckanext.hokkaido.harvest.nightly.schedule import (
+    IMPORT_CHUNK,
     INDEX_BATCH,
     INDEX_FAILED,
     INTERRUPTED,
@@ -212,8 +221,54 @@ def _fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
     model.Session.commit()
 
 
-def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Progress) -> SourceResult:
-    """Gather, fetch and import one job in this thread; always finish it."""
+def import_objects(app: Any, harvester: Any, object_ids: list[str], deadline: Optional[float],
+                   progress: _Progress, importer: Executor) -> bool:
+    """Fetch and import a job's records on the run's import threads
+    (``importer``), :data:`IMPORT_CHUNK` at a time, each thread in its own
+    request context and database session; the search index gets what they
+    wrote every :data:`INDEX_BATCH` records. True when ``deadline``
+    stopped it (the records not imported stay as they are, for the caller).
+
+    :raises Exception: the first a record's import raised, once the other
+        chunks have stopped.
+    """
+    stop, timed_out = threading.Event(), threading.Event()
+
+    def chunk(part: list[str]) -> None:
+        with app.test_request_context():
+            try:
+                for object_id in part:
+                    if stop.is_set():
+                        return
+                    if deadline is not None and time.monotonic() > deadline:
+                        timed_out.set()
+                        stop.set()
+                        return
+                    _fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
+                    indexing.release()  # committed: now they may be read for the index
+                    progress.update(records=1)
+            finally:
+                model.Session.remove()
+                indexing.release()  # also what a failed import noted: it is read as it is
+
+    futures: list[Future] = [importer.submit(chunk, object_ids[start:start + IMPORT_CHUNK])
+                             for start in range(0, len(object_ids), IMPORT_CHUNK)]
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            future.result()
+            if done % max(1, INDEX_BATCH // IMPORT_CHUNK) == 0:
+                indexing.flush()
+    except BaseException:
+        stop.set()
+        wait(futures)
+        raise
+    return timed_out.is_set()
+
+
+def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Progress,
+             importer: Executor) -> SourceResult:
+    """Gather one job in this thread, import its records on the run's import
+    threads (``importer``); always finish it."""
     with app.test_request_context():
         started = time.monotonic()
         deadline = started + time_limit if time_limit else None
@@ -239,16 +294,11 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                 read_timed_out = deadline is not None and time.monotonic() > deadline and any(
                     TimeLimitExceeded.default_message_ja in (e.message or "") for e in job.gather_errors)
                 import_deadline = time.monotonic() + time_limit if time_limit else None
-                for done, object_id in enumerate(ids, start=1):
-                    if import_deadline is not None and time.monotonic() > import_deadline:
-                        timed_out = True
-                        break
-                    # the gather made it in this session: no query when it is still held
-                    _fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
-                    indexing.release()  # committed: now they may be read for the index
-                    progress.update(records=1)
-                    if done % INDEX_BATCH == 0:
-                        indexing.flush()
+                model.Session.commit()  # what the gather wrote, for the import threads to read
+                try:
+                    timed_out = import_objects(app, harvester, ids, import_deadline, progress, importer)
+                finally:
+                    model.Session.expire_all()  # the import threads wrote the objects and the job's errors
                 try:
                     indexing.flush()
                 except indexing.IndexingFailed as exc:

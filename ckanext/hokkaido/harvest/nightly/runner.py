@@ -105,9 +105,11 @@ def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: 
     source_of = dict(zip(job_ids, (s.id for s in runnable)))
     tracked = _Progress(len(job_ids), progress)
     try:
-        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
-            futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked)
-                       for job_id in job_ids]
+        # the jobs' threads gather; the import threads write (see nightly/jobs.py)
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-import") as importer, \
+                ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
+            futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked,
+                                   importer) for job_id in job_ids]
             report.results += [future.result() for future in futures]
     finally:
         _finish_leftovers(job_ids)

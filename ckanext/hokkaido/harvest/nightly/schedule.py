@@ -30,6 +30,10 @@ INDEX_FAILED = ("収集したデータセットを検索インデックスに反
 #: and at the end of each job (see :mod:`ckanext.hokkaido.harvest.indexing`).
 INDEX_BATCH = 200
 
+#: Records one task of the run's import threads takes from a job at a time
+#: (see :func:`ckanext.hokkaido.harvest.nightly.jobs.import_objects`).
+IMPORT_CHUNK = 20
+
 #: Called with the progress line and whether a source started or ended
 #: (``False``: only the record count moved).
 Progress = Callable[[str, bool], None]
