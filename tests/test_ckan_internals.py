@@ -103,6 +103,21 @@ def test_the_activity_plugin_receives_the_actions_the_run_takes_over():
             f"{VERSION}: package_updated decides otherwise whether an update makes an activity"
 
 
+def test_each_import_thread_of_the_run_gets_its_own_database_session():
+    # nightly/jobs.import_objects writes from several threads through
+    # model.Session: CKAN must keep it a session per thread
+    import threading
+    from ckan import model
+    from sqlalchemy import orm
+
+    assert isinstance(model.Session, orm.scoped_session), f"{VERSION}: model.Session is no longer thread-scoped"
+    sessions = []
+    worker = threading.Thread(target=lambda: (sessions.append(model.Session()), model.Session.remove()))
+    worker.start()
+    worker.join()
+    assert sessions and sessions[0] is not model.Session(), f"{VERSION}: threads share one session"
+
+
 def test_ckanext_harvest_gather_stage_is_what_the_run_calls():
     params = list(inspect.signature(queue.gather_stage).parameters)
     assert params == ["harvester", "job"], f"ckanext-harvest: gather_stage({params})"
