@@ -16,6 +16,7 @@ from ckanext.hokkaido.community import action as community_action
 from ckanext.hokkaido.community import auth as community_auth
 from ckanext.hokkaido.community import views as community_views
 from ckanext.hokkaido.logic import action, auth
+from ckanext.hokkaido.interop import views as interop_views
 from ckanext.hokkaido.mcp import views as mcp_views
 from ckanext.hokkaido.security import action as security_action
 from ckanext.hokkaido.security import csrf as csrf_rules
@@ -86,7 +87,7 @@ def _members(*modules: Any) -> Any:
 
 
 @toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views, tables_views,
-                                                                         standard_views, mcp_views)
+                                                                         standard_views, mcp_views, interop_views)
                                      for name in module.__all__])
 @toolkit.blanket.actions(_members(action, community_action, tables_action, security_action, standard_action))
 @toolkit.blanket.auth_functions(_members(auth, community_auth, standard_auth))
