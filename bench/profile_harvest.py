@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from bench.harvest_ckan import fill  # noqa: E402
-from bench.harvest_side_by_side import CKAN, Target, child, reset_target, write_ini  # noqa: E402
+from bench.harvest_side_by_side import CKAN, PYTHON, Target, child, reset_target, write_ini  # noqa: E402
 
 #: what a stack is doing: (label, a substring of one of its frames)
 PARTS = [
@@ -48,7 +48,7 @@ PARTS = [
 
 
 def ckan_version() -> str:
-    return subprocess.run([os.path.join(os.path.dirname(CKAN), "python"), "-c", "import ckan; print(ckan.__version__)"],
+    return subprocess.run([PYTHON, "-c", "import ckan; print(ckan.__version__)"],
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
