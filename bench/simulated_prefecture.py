@@ -24,10 +24,13 @@ per-source time limit unless ``--source-time-limit``, ``timeout`` from
    ``hokkaido_*`` types, DAILY, owned by the municipality or, for HARP, by
    北海道), and the "publishes elsewhere" records with
    ``hokkaido_municipality_set_elsewhere``;
-3. **timed**: ``ckan hokkaido harvest --all [--workers N]`` as a child
-   process, the real nightly command (due sources in a thread pool, the
-   snapshot afterwards); wall time, datasets created per second and peak
-   RSS (``wait4``) are printed, with a progress line every ``--progress``
+3. **timed**: ``ckan hokkaido harvest --all [--workers N] [--processes N]``
+   as a child process, the real nightly command (due sources in a thread
+   pool, the records written by its threads or import processes, the
+   snapshot afterwards); wall time, datasets created per second, peak RSS
+   (of the largest process, ``wait4``, and of the command's processes
+   together, sampled every second) and the CPU each part of the machine
+   used are printed, with a progress line every ``--progress``
    seconds;
 4. checks: the harvest's exit code (1: some sources failed) and its FAILED
    sources against the failing portals served; each municipality's status
@@ -41,7 +44,7 @@ Needs the services (``make services``). Start small, then grow::
 
     .venv/bin/python bench/simulated_prefecture.py --datasets 500
     .venv/bin/python bench/simulated_prefecture.py [--datasets 20000] [--municipalities 179]
-        [--workers N] [--ini test.ini] [--timeout 5] [--seed 179]
+        [--workers N] [--processes N] [--ini test.ini] [--timeout 5] [--seed 179]
         [--min-delay 0] [--source-time-limit 0] [--progress 30]
 
 All portals share one host (127.0.0.1:port). The harvester's politeness
@@ -115,6 +118,27 @@ def register(prefecture: Prefecture) -> None:
                 "id": m.code, "url": m.elsewhere, "note": "自治体サイトで公開（ベンチマーク）"})
 
 
+def service_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) used so far by PostgreSQL (the server and
+    the backends it reaped) and Solr, from ``/proc``; what a night costs
+    them is the difference of two readings."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"postgresql": 0.0, "solr": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        part = ("postgresql" if cmdline.startswith(b"postgres") or b"/postgres\0" in cmdline
+                else "solr" if b"java" in cmdline and b"olr" in cmdline else None)
+        if part:  # utime, stime, cutime, cstime
+            used[part] += sum(int(x) for x in fields[11:15]) / tick
+    return used
+
+
 class HarvestRun:
     """``ckan hokkaido harvest --all`` as a child process: stdout to a file,
     stderr read line by line (its progress lines kept, anything else shown),
@@ -123,10 +147,12 @@ class HarvestRun:
     SHOWN = 10  #: stderr lines shown as they come (the failing portals' warnings, say)
 
     def __init__(self, ini: str, workers: int | None, server: PortalServer, every: float,
-                 force: bool = False) -> None:
+                 force: bool = False, processes: int | None = None) -> None:
         # later nights come minutes after the first, not a day: --force runs the DAILY sources again
         self.argv = [CKAN, "-c", ini, "hokkaido", "harvest", "--all"] + (["--force"] if force else []) + (
-            ["--workers", str(workers)] if workers else [])
+            ["--workers", str(workers)] if workers else []) + (
+            ["--processes", str(processes)] if processes is not None else [])
+        self.peak_together = 0.0  # MB, the command and its import processes
         self.server = server
         self.every = every
         self.last_progress = "(no source started yet)"
@@ -143,6 +169,22 @@ class HarvestRun:
                 if len(self.other_lines) <= self.SHOWN:
                     say(f"    harvest stderr: {line[:240]}")
 
+    def _sample_rss(self, pid: int) -> None:
+        """Sum the resident memory of the command and its descendants every second."""
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self.done.wait(1.0):
+            family, total = {pid}, 0
+            for entry in sorted(filter(str.isdigit, os.listdir("/proc")), key=int):
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(entry) in family or int(fields[1]) in family:  # ppid
+                    family.add(int(entry))
+                    total += int(fields[21]) * page  # rss in pages
+            self.peak_together = max(self.peak_together, total / 2 ** 20)
+
     def _tick(self, started: float) -> None:
         from ckan import model
         import sqlalchemy as sa
@@ -156,17 +198,25 @@ class HarvestRun:
                 f"{len(self.server.requests)} portal requests; {self.last_progress[:160]}")
 
     def run(self) -> tuple[float, float, int, str]:
-        """Wall seconds, peak RSS (MB), exit code and stdout."""
+        """Wall seconds, peak RSS (MB), exit code and stdout; the CPU seconds
+        of each part of the machine are left in :attr:`cpu`."""
         with tempfile.TemporaryFile() as out:
+            services, own = service_cpu(), os.times()
             started = time.perf_counter()
             process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
             reader = threading.Thread(target=self._read_stderr, args=(process.stderr,), daemon=True)
             ticker = threading.Thread(target=self._tick, args=(started,), daemon=True)
+            sampler = threading.Thread(target=self._sample_rss, args=(process.pid,), daemon=True)
             reader.start()
             ticker.start()
+            sampler.start()
             _, status, usage = os.wait4(process.pid, 0)
             seconds = time.perf_counter() - started
             self.done.set()
+            after, own_after = service_cpu(), os.times()
+            self.cpu = {"harvest": usage.ru_utime + usage.ru_stime,
+                        **{part: after[part] - services[part] for part in after},
+                        "portals served": (own_after.user + own_after.system) - (own.user + own.system)}
             reader.join(5)
             out.seek(0)
             text = out.read().decode("utf-8", "replace")
@@ -240,6 +290,8 @@ def main() -> int:
     parser.add_argument("--datasets", type=int, default=20000, help="datasets served in all (default 20000)")
     parser.add_argument("--municipalities", type=int, default=179,
                         help="municipalities taking part (the others publish nothing; default 179)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="processes that write the records (default: ckanext.hokkaido.harvest.import_processes)")
     parser.add_argument("--workers", type=int, default=None,
                         help="sources harvested at once (default: ckanext.hokkaido.harvest.workers)")
     parser.add_argument("--ini", default=os.path.join(ROOT, "test.ini"),
@@ -294,16 +346,16 @@ def run(args: argparse.Namespace, ini: str) -> int:
                 f"{sum(1 for m in prefecture.municipalities.values() if m.elsewhere)} elsewhere records "
                 f"registered in {time.perf_counter() - step:.1f} s")
 
-        harvest = HarvestRun(ini, args.workers, server, args.progress)
+        harvest = HarvestRun(ini, args.workers, server, args.progress, processes=args.processes)
         say(f"running: ckan -c <overlay of {os.path.basename(args.ini)}> {' '.join(harvest.argv[3:])}")
         seconds, peak, exit_code, text = harvest.run()
         requests_served = len(server.requests)
         server_errors = list(server.errors)
         if args.nights < 2:
             return report_night(args, prefecture, app, 1, seconds, peak, exit_code, text, requests_served,
-                                server_errors)
+                                server_errors, cpu=harvest.cpu, together=harvest.peak_together)
         worst = report_night(args, prefecture, app, 1, seconds, peak, exit_code, text, requests_served,
-                             server_errors)
+                             server_errors, cpu=harvest.cpu, together=harvest.peak_together)
         walls = [f"night 1 {seconds:.1f} s ({prefecture.datasets} new)"]
         for night in range(2, args.nights + 1):
             changes = change_night(prefecture, server, night, share=args.changed, timeout=args.timeout)
@@ -313,10 +365,11 @@ def run(args: argparse.Namespace, ini: str) -> int:
                 f"date, {changes['interval']} dated R/P1D, {changes['future']} dated 2204, "
                 f"{changes['failing']} web page answering 500 from now on")
             before = len(server.requests)
-            seconds_n, peak_n, exit_n, text_n = HarvestRun(ini, args.workers, server, args.progress,
-                                                           force=True).run()
+            later = HarvestRun(ini, args.workers, server, args.progress, force=True, processes=args.processes)
+            seconds_n, peak_n, exit_n, text_n = later.run()
             worst |= report_night(args, prefecture, app, night, seconds_n, peak_n, exit_n, text_n,
-                                  len(server.requests) - before, list(server.errors), expected_updates=changed)
+                                  len(server.requests) - before, list(server.errors), expected_updates=changed,
+                                  cpu=later.cpu, together=later.peak_together)
             walls.append(f"night {night} {seconds_n:.1f} s ({changed} changed)")
         say("wall time per night: " + ", ".join(walls))
         return worst
@@ -324,7 +377,8 @@ def run(args: argparse.Namespace, ini: str) -> int:
 
 def report_night(args: argparse.Namespace, prefecture: Prefecture, app, night: int, seconds: float, peak: float,
                  exit_code: int, text: str, requests_served: int, server_errors: list[str], *,
-                 expected_updates: int | None = None) -> int:
+                 expected_updates: int | None = None, cpu: dict[str, float] | None = None,
+                 together: float = 0.0) -> int:
     """Print one night's figures and check the tracker against what was
     served; 1 on any mismatch. Night 1 creates every dataset; a later night
     updates exactly the records whose content or date changed."""
@@ -370,11 +424,18 @@ def report_night(args: argparse.Namespace, prefecture: Prefecture, app, night: i
     slowest = sorted(figures["per_source"], key=lambda x: -x[1])[:4]
     rate = (publishing := sum(counts["got"][s] for s in ("公開中", "更新停滞", "他サイトで公開"))) / 179
     say(f"scale: {args.municipalities} municipalities taking part, {len(prefecture.sources)} sources, "
-        f"{prefecture.datasets} datasets served; workers {args.workers or 'default'}, min_delay "
+        f"{prefecture.datasets} datasets served; workers {args.workers or 'default'}, import processes "
+        f"{'default' if args.processes is None else args.processes}, min_delay "
         f"{args.min_delay:g} s, source time limit {args.source_time_limit or 'none'}")
     say(f"night {night} (ckan hokkaido harvest --all): {seconds:.1f} s wall, {created} datasets created, "
-        f"{updated} updated, {(created + updated) / seconds:.2f} datasets/s, peak RSS {peak:.0f} MB, "
+        f"{updated} updated, {(created + updated) / seconds:.2f} datasets/s, peak RSS {peak:.0f} MB "
+        f"(the command's processes together: {together:.0f} MB), "
         f"exit code {exit_code}, {requests_served} portal requests")
+    if cpu:  # what bounds the rate on this machine: CPU seconds per part, per dataset written
+        written = max(1, created + updated)
+        say(f"CPU during the night ({os.cpu_count()} cores, {os.cpu_count() * seconds:.0f} core-seconds): "
+            + ", ".join(f"{part} {used:.1f} s ({1000 * used / written:.1f} ms/dataset)" for part, used in cpu.items())
+            + f"; total {sum(cpu.values()) / (os.cpu_count() * seconds):.0%} of the machine")
     say("slowest sources: " + ", ".join(f"{name} {s:.0f} s" for name, s in slowest))
     say(f"実施率 {publishing}/179 = {rate:.1%}; "
         f"{counts['got'][UNKNOWN]} municipalities 未確認")

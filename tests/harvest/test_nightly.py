@@ -29,7 +29,7 @@ from ckan.plugins import toolkit
 from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject, HarvestSource
 
 from ckanext.hokkaido import tracker
-from ckanext.hokkaido.harvest import commands, nightly
+from ckanext.hokkaido.harvest import commands, errors, nightly
 from ckanext.hokkaido.harvest.base import dataset_name, portal_key
 
 from tests.harvest.helpers import (HAKODATE, NIGHTLY_MARKS, OTARU, SAPPORO, SEARCH, SMTP_PORT, decoded, jobs_of,
@@ -579,3 +579,83 @@ def test_one_sources_records_are_written_by_every_import_thread(cli, harvest, po
     assert run(cli, "--source", source["name"], "--workers", "1").exit_code == 0
     assert len(harvest.datasets(source)) == 45
     assert {t for t in threads if t.startswith("hokkaido-import")} == {"hokkaido-import_0"}
+
+
+REFUSE_RECORD = """
+CREATE OR REPLACE FUNCTION hokkaido_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'package' THEN
+    IF NEW.title = '{title}' THEN
+      RAISE EXCEPTION USING MESSAGE = 'refused by the test: package';
+    END IF;
+  ELSIF EXISTS (SELECT 1 FROM harvest_object WHERE id = NEW.harvest_object_id AND guid = '{guid}') THEN
+    RAISE EXCEPTION USING MESSAGE = 'refused by the test: harvest_object_error';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER hokkaido_test_refuse BEFORE INSERT ON package
+  FOR EACH ROW EXECUTE FUNCTION hokkaido_test_refuse();
+CREATE TRIGGER hokkaido_test_refuse BEFORE INSERT ON harvest_object_error
+  FOR EACH ROW EXECUTE FUNCTION hokkaido_test_refuse();
+"""
+ALLOW_RECORD = """
+DROP TRIGGER IF EXISTS hokkaido_test_refuse ON package;
+DROP TRIGGER IF EXISTS hokkaido_test_refuse ON harvest_object_error;
+DROP FUNCTION IF EXISTS hokkaido_test_refuse();
+"""
+
+
+def test_import_processes_write_a_sources_records(cli, harvest, portals, monkeypatch, tmp_path):
+    # Bad input, in the import processes (--processes 2, each its own CKAN
+    # loaded from the configuration file): (1) the database refuses a
+    # record's dataset and then the record's error too, so an error no
+    # harvester catches leaves a process — the job ends with it, what was
+    # written stays, found in the index, with its activity, and no job is
+    # left running; (2) the processes cannot start (their configuration file
+    # is gone): the job ends with a clear error and nothing is lost.
+    from ckanext.hokkaido.harvest.nightly import jobs
+
+    source = make_source(harvest, portals(45).url, SAPPORO)
+    failing = make_dataset(30)
+    in_the_run = []
+    write = jobs._fetch_and_import
+    monkeypatch.setattr(jobs, "_fetch_and_import", lambda *args: (in_the_run.append(args), write(*args)))
+    statements = REFUSE_RECORD.format(title=failing["title"], guid=failing["id"])
+    with model.meta.engine.begin() as connection:
+        connection.exec_driver_sql(statements)
+    try:
+        result = run(cli, "--source", source["name"], "--processes", "2")
+    finally:
+        with model.meta.engine.begin() as connection:
+            connection.exec_driver_sql(ALLOW_RECORD)
+    assert result.exit_code == nightly.EXIT_FAILED, result.all_output
+    assert "unexpected error" in result.all_output
+    no_job_unfinished()
+    (job,) = jobs_of(source)
+    details = errors.details(e.id for e in job.gather_errors)
+    assert any("refused by the test: harvest_object_error" in d for d in details.values()), details
+    written = harvest.datasets(source)
+    assert 0 < len(written) < 45 and failing["title"] not in {d["title"] for d in written.values()}
+    assert set(indexed(q="*:*")) == {d["name"] for d in written.values()}
+    with_activity = {package_id for (package_id,) in model.Session.execute(sa.text(
+        "SELECT DISTINCT object_id FROM activity WHERE activity_type = 'new package'"))}
+    assert {d["id"] for d in written.values()} <= with_activity
+
+    result = run(cli, "--source", source["name"], "--processes", "2")
+    assert result.exit_code == 0, result.all_output
+    assert len(harvest.datasets(source)) == 45
+    assert set(indexed(q="*:*")) == {d["name"] for d in harvest.datasets(source).values()}
+    assert in_the_run == []  # every record was written by the import processes
+
+    before = harvest.datasets(source)
+    other = make_source(harvest, portals(3).url, HAKODATE)  # new records, for processes that cannot start
+    monkeypatch.setitem(toolkit.config, "__file__", str(tmp_path / "gone.ini"))
+    result = run(cli, "--all", "--force", "--processes", "2")
+    assert result.exit_code == nightly.EXIT_FAILED, result.all_output
+    no_job_unfinished()
+    (job,) = [j for j in jobs_of(other)]
+    assert any("an import process ended abruptly or could not start" in d
+               for d in errors.details(e.id for e in job.gather_errors).values())
+    assert harvest.datasets(other) == {}
+    assert harvest.datasets(source) == before
+    assert set(indexed(q="*:*")) == {d["name"] for d in before.values()}

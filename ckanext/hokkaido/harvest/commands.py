@@ -61,9 +61,13 @@ class _ProgressLine:
               help="Also write the summary to this file.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
               help="Sources harvested at once (default: ckanext.hokkaido.harvest.workers).")
+@click.option("--processes", type=click.IntRange(0, 16), default=None,
+              help="Processes that write the records, 0 for the run's threads "
+                   "(default: ckanext.hokkaido.harvest.import_processes).")
 @click.pass_context
 def harvest(ctx: click.Context, all_sources: bool, municipality: Optional[str], source: Optional[str],
-            force: bool, mail: bool, summary_file: Optional[str], workers: Optional[int]) -> None:
+            force: bool, mail: bool, summary_file: Optional[str], workers: Optional[int],
+            processes: Optional[int]) -> None:
     """Run harvest sources in this process (gather, fetch, import; no queue
     consumers needed), then take the day's publishing snapshot and print a
     summary for the administrators on stdout. Two runs never overlap, each
@@ -85,7 +89,8 @@ def harvest(ctx: click.Context, all_sources: bool, municipality: Optional[str], 
         with app.test_request_context():
             try:
                 report = nightly.run(app, all_sources=all_sources, municipality=municipality,
-                                     source=source, force=force, max_workers=workers, progress=progress,
+                                     source=source, force=force, max_workers=workers, import_in=processes,
+                                     progress=progress,
                                      snapshot=tracker.take_day_snapshot)
             except nightly.UsageError as exc:
                 toolkit.error_shout(str(exc))

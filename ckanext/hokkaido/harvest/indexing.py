@@ -70,7 +70,8 @@ from ckan.lib.search import index as search_index
 from ckan.lib.search.common import make_connection
 from ckan.plugins import toolkit
 
-__all__ = ["committed", "deferred", "flush", "keep", "mark", "note", "release", "is_deferred", "IndexingFailed"]
+__all__ = ["commit", "committed", "deferred", "flush", "keep", "mark", "note", "release", "is_deferred",
+           "take_pending", "IndexingFailed"]
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,15 @@ def release() -> None:
         mark(ids)
 
 
+def take_pending() -> list[str]:
+    """Take back every dataset handed over and not indexed (to hand it to
+    another process's :func:`mark`)."""
+    with _lock:
+        ids = sorted(_pending)
+        _pending.clear()
+    return ids
+
+
 def _release_all() -> None:
     """Hand over what every thread noted (when no other thread is writing:
     a dataset whose write was rolled back is read as it is, harmlessly)."""
@@ -255,9 +265,12 @@ def _modified(ids: list[str]) -> dict[str, str]:
     return found
 
 
-def flush() -> int:
+def flush(commit: bool = True) -> int:
     """Index every dataset handed over once and commit Solr; how many were sent.
 
+    :param commit: False sends the documents without a Solr commit: Solr's
+        soft commit makes them found within a second, a later :func:`commit`
+        waits for them (the run's import processes send, the run commits).
     :raises IndexingFailed: naming the dataset Solr refused (or the
         commit); the datasets not known to be indexed stay handed over.
     """
@@ -289,9 +302,8 @@ def flush() -> int:
             if documents.docs and (len(documents.docs) >= SEND_BATCH or done == len(ids)):
                 _send(documents.docs, names)
                 documents.docs, names = [], []
-        # waiting for the new searcher (CKAN's commit does not): what the run
-        # wrote is found as soon as the run has ended
-        make_connection().commit(waitSearcher=True)
+        if commit:
+            _commit()
     except (SearchIndexError, IndexingFailed, OSError, pysolr.SolrError) as exc:
         left = ids  # sent in batches: which reached Solr is not known
         mark(left)
@@ -305,6 +317,25 @@ def flush() -> int:
             f"at {where}; {len(left)} datasets not indexed yet") from exc
     log.info("indexed %d datasets written by the harvest", done)
     return done
+
+
+def _commit() -> None:
+    # waiting for the new searcher (CKAN's commit does not): what the run
+    # wrote is found as soon as the run has ended
+    make_connection().commit(waitSearcher=True)
+
+
+def commit() -> None:
+    """Commit what was sent to Solr without a commit (:func:`flush` with
+    ``commit=False``, maybe in another process) and wait until it is found.
+
+    :raises IndexingFailed: when Solr cannot be reached or refuses.
+    """
+    try:
+        _commit()
+    except (OSError, pysolr.SolrError) as exc:
+        raise IndexingFailed(f"検索インデックスを確定できませんでした / the search index could not "
+                             f"commit: {exc}") from exc
 
 
 @contextlib.contextmanager

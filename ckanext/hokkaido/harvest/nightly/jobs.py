@@ -14,7 +14,8 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import Executor, Future, as_completed, wait
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ from ckanext.hokkaido.harvest.nightly.schedule import (
     _next_run,
     _utcnow,
 )
+from ckanext.hokkaido.harvest.nightly import processes
 from ckanext.hokkaido.harvest.nightly.summary import SourceResult, _result
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,10 @@ def _harvesters() -> dict[str, Any]:
     return {plugin.info()["name"]: plugin for plugin in PluginImplementations(IHarvester)}
 
 
+class ImportProcessLost(RuntimeError):
+    """An import process died or could not start; the run's pool is broken."""
+
+
 class _NotRunnable(Exception):
     """The job's source cannot run here; the message says why (public)."""
 
@@ -229,9 +235,15 @@ def import_objects(app: Any, harvester: Any, object_ids: list[str], deadline: Op
     wrote every :data:`INDEX_BATCH` records. True when ``deadline``
     stopped it (the records not imported stay as they are, for the caller).
 
+    With import processes (``importer`` a process pool, see
+    :mod:`~ckanext.hokkaido.harvest.nightly.processes`) the chunks are
+    written there, and each sends its documents to Solr; the caller commits.
+
     :raises Exception: the first a record's import raised, once the other
         chunks have stopped.
     """
+    if isinstance(importer, ProcessPoolExecutor):
+        return _import_in_processes(harvester.info()["name"], object_ids, deadline, progress, importer)
     stop, timed_out = threading.Event(), threading.Event()
 
     def chunk(part: list[str]) -> None:
@@ -263,6 +275,43 @@ def import_objects(app: Any, harvester: Any, object_ids: list[str], deadline: Op
         wait(futures)
         raise
     return timed_out.is_set()
+
+
+def _import_in_processes(source_type: str, object_ids: list[str], deadline: Optional[float],
+                         progress: _Progress, importer: ProcessPoolExecutor) -> bool:
+    """:func:`import_objects` on the run's import processes. The datasets a
+    chunk could not send to Solr are handed over here, for the job's flush."""
+    futures = [importer.submit(processes.import_chunk, source_type, object_ids[start:start + IMPORT_CHUNK],
+                               deadline) for start in range(0, len(object_ids), IMPORT_CHUNK)]
+    timed_out, failed = False, None
+    try:
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            done = future.result()  # a process that died: BrokenProcessPool, the job's unexpected error
+            progress.update(records=done.imported)
+            indexing.mark(done.unindexed)
+            if done.index_error:
+                log.warning("an import process could not index: %s", done.index_error)
+            timed_out = timed_out or done.timed_out
+            if (done.timed_out or done.error) and failed is None:
+                failed = done
+                for other in futures:  # not started: left as they are (a timeout) or to the next run
+                    other.cancel()
+    except BaseException as exc:
+        for other in futures:
+            other.cancel()
+        wait(futures)
+        # a process that died took the list of what it wrote: read them all again for the index
+        indexing.mark(package_id for (package_id,) in model.Session.query(HarvestObject.package_id)
+                      .filter(HarvestObject.id.in_(object_ids)).filter(HarvestObject.package_id.isnot(None)))
+        if isinstance(exc, BrokenProcessPool):
+            raise ImportProcessLost("書き込みプロセスが異常終了しました (ログを参照) / an import process ended "
+                                    "abruptly or could not start (see the log)") from exc
+        raise
+    if failed is not None:
+        failed.raise_error()
+    return timed_out
 
 
 def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Progress,
@@ -301,6 +350,8 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                     model.Session.expire_all()  # the import threads wrote the objects and the job's errors
                 try:
                     indexing.flush()
+                    if isinstance(importer, ProcessPoolExecutor):  # what they sent, found from now on
+                        indexing.commit()
                 except indexing.IndexingFailed as exc:
                     index_error = str(exc)
                 if timed_out:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 
 from ckan import model
 from ckan.model.system_info import set_system_info
+from ckan.plugins import toolkit
 from ckanext.harvest.model import HarvestJob
 
 from ckanext.hokkaido import registry
@@ -21,10 +22,12 @@ from ckanext.hokkaido.harvest.nightly.jobs import (
     _run_job,
     recover_interrupted,
 )
+from ckanext.hokkaido.harvest.nightly import processes
 from ckanext.hokkaido.harvest.nightly.schedule import (
     JOBS_KEY,
     Progress,
     _utcnow,
+    import_processes,
     source_time_limit,
     workers,
 )
@@ -54,10 +57,12 @@ def _record_snapshot(report: RunReport, snapshot: Callable[[], Any]) -> None:
 def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = None,
         source: Optional[str] = None, force: bool = False, max_workers: Optional[int] = None,
         time_limit: Optional[float] = None, progress: Optional[Progress] = None,
-        snapshot: Optional[Callable[[], Any]] = None) -> RunReport:
+        snapshot: Optional[Callable[[], Any]] = None, import_in: Optional[int] = None) -> RunReport:
     """Run the selected sources (see the module docs) and take the snapshot.
 
     :param app: the Flask app; each worker thread runs in its request context.
+    :param import_in: processes that write the records (0: the run's threads;
+        default ``ckanext.hokkaido.harvest.import_processes``).
     :param snapshot: takes the day's snapshot once the jobs are done, still
         under the run's lock (the command passes the tracker's
         :func:`~ckanext.hokkaido.tracker.take_day_snapshot`); none if not given.
@@ -69,6 +74,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
     now = _utcnow()
     time_limit = source_time_limit() if time_limit is None else time_limit
     max_workers = max_workers or workers()
+    import_in = import_processes() if import_in is None else import_in
     report = RunReport(selection=selection, started=now)
     select_sources(all_sources=all_sources, municipality=municipality, source=source,
                    force=force, now=now)  # usage errors before taking the lock
@@ -76,7 +82,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
         try:
             with indexing.deferred(), activity.shared_with_index():
                 _run_selected(app, report, all_sources, municipality, source, force, now,
-                              time_limit, max_workers, progress)
+                              time_limit, max_workers, import_in, progress)
         except indexing.IndexingFailed as exc:
             report.index_error = str(exc)
         if snapshot is not None:
@@ -88,7 +94,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
 
 def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: Optional[str],
                   source: Optional[str], force: bool, now: dt.datetime, time_limit: float,
-                  max_workers: int, progress: Optional[Progress]) -> None:
+                  max_workers: int, import_in: int, progress: Optional[Progress]) -> None:
     """Recover what a killed run left, then run the selected sources' jobs."""
     model.Session.rollback()  # see what the previous run left, not an older snapshot
     sources, report.not_due = select_sources(all_sources=all_sources, municipality=municipality,
@@ -105,9 +111,10 @@ def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: 
     source_of = dict(zip(job_ids, (s.id for s in runnable)))
     tracked = _Progress(len(job_ids), progress)
     try:
-        # the jobs' threads gather; the import threads write (see nightly/jobs.py)
-        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-import") as importer, \
-                ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
+        # the jobs' threads gather; the import threads or processes write (nightly/jobs.py)
+        importer = (processes.pool(import_in, toolkit.config["__file__"]) if import_in and job_ids
+                    else ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-import"))
+        with importer, ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
             futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked,
                                    importer) for job_id in job_ids]
             report.results += [future.result() for future in futures]

@@ -65,6 +65,13 @@ def workers() -> int:
     return max(1, int(toolkit.config.get("ckanext.hokkaido.harvest.workers") or 1))
 
 
+def import_processes() -> int:
+    """``ckanext.hokkaido.harvest.import_processes``: processes that write
+    the records (0: the run's own threads; see
+    :mod:`ckanext.hokkaido.harvest.nightly.processes`)."""
+    return max(0, int(toolkit.config.get("ckanext.hokkaido.harvest.import_processes") or 0))
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.utcnow()
 
