@@ -29,6 +29,11 @@ setup(
             "hokkaido_catalog_csv_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoCatalogCsvHarvester",
             "hokkaido_webpage_harvester = ckanext.hokkaido.harvest.plugin:HokkaidoWebpageHarvester",
         ],
+        "ckan.rdf.profiles": [
+            # the prefecture's fields in DCAT, after ckanext-dcat's euro_dcat_ap_3 (interop/dcat.py)
+            "hokkaido_dcat = ckanext.hokkaido.interop.dcat:HokkaidoDCATProfile",
+            "hokkaido_schemaorg = ckanext.hokkaido.interop.dcat:HokkaidoSchemaOrgProfile",
+        ],
         "ckan.test_plugins": [
             # a harvester that fetches without our guard (tests/harvest/test_outbound_guard.py)
             "hokkaido_test_unguarded_harvester = tests.harvest.unguarded:UnguardedHarvester",

@@ -82,7 +82,7 @@ portal_settings() {
         "ckan.redis.url = $redis" \
         "ckan.site_url = $site" \
         "ckan.site_title = 北海道オープンデータポータル" \
-        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester datastore hokkaido_tables xloader datatables_view charts_view" \
+        "ckan.plugins = activity hokkaido scheming_datasets harvest hokkaido_harvest hokkaido_ckan_harvester hokkaido_shirasagi_harvester hokkaido_dcat_harvester hokkaido_catalog_csv_harvester hokkaido_webpage_harvester datastore hokkaido_tables xloader datatables_view charts_view dcat structured_data" \
         "ckan.datastore.write_url = $datastore_write" \
         "ckan.datastore.read_url = $datastore_read" \
         "ckan.views.default_views = image_view datatables_view" \
@@ -91,6 +91,9 @@ portal_settings() {
         "ckanext.xloader.formats = loaded-by-ckanext-hokkaido" \
         "scheming.dataset_schemas = ckanext.hokkaido:schemas/hokkaido_dataset.yaml" \
         "scheming.dataset_fallback = false" \
+        "ckanext.dcat.rdf.profiles = euro_dcat_ap_3 hokkaido_dcat" \
+        "ckanext.dcat.structured_data.profiles = schemaorg hokkaido_schemaorg" \
+        "ckanext.dcat.enable_content_negotiation = true" \
         "ckan.locale_default = ja" \
         "ckan.locale_order = ja en" \
         "ckan.locales_offered = ja en" \

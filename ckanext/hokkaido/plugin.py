@@ -16,6 +16,7 @@ from ckanext.hokkaido.community import action as community_action
 from ckanext.hokkaido.community import auth as community_auth
 from ckanext.hokkaido.community import views as community_views
 from ckanext.hokkaido.logic import action, auth
+from ckanext.hokkaido.interop import dcat_views
 from ckanext.hokkaido.interop import views as interop_views
 from ckanext.hokkaido.mcp import views as mcp_views
 from ckanext.hokkaido.security import action as security_action
@@ -106,7 +107,7 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
     # the harvest's guard and loaded by our job (ckanext/hokkaido/tables)
     plugins.implements(IXloader, inherit=True)
     # CSRF exemptions per request, frame-ancestors, uploads served as files
-    # (ckanext/hokkaido/security)
+    # (ckanext/hokkaido/security); the DCAT catalogue's pages kept (interop/dcat_views.py)
     plugins.implements(plugins.IMiddleware, inherit=True)
 
     # IConfigurer
@@ -133,6 +134,7 @@ class HokkaidoPlugin(plugins.SingletonPlugin, DefaultTranslation):
         from ckan.config.middleware.flask_app import csrf
         csrf_rules.install(csrf)
         app.after_request(headers.add_headers)
+        dcat_views.install(app)  # ckanext-dcat's catalogue pages kept, private datasets not found
         return app
 
     # IFacets

@@ -13,7 +13,10 @@ accepted forged form posts.
 request (CKAN's and the plugins' own ``csrf.exempt`` at start up) and holds
 an exemption asked for during a header-authenticated request for that
 request only. The CKAN internals this relies on are named in
-``tests/test_ckan_internals.py``.
+``tests/test_ckan_internals.py``. CKAN 2.11.6 fixed the same flaw itself
+(``CSRFProtectPerRequest.exempt_this_request`` marks the request, not the
+view); there nothing calls ``exempt`` during a request and this changes
+nothing.
 """
 from __future__ import annotations
 
@@ -68,6 +71,9 @@ ANONYMOUS_READS = frozenset({
     "hokkaido_municipalities.index", "hokkaido_municipalities.read", "hokkaido_standard.index",
     "hokkaido_standard.read", "hokkaido_pages.api_guide", "hokkaido_pages.terms", "hokkaido_ai.index",
     "hokkaido_use_cases.index", "hokkaido_use_cases.read",
+    # ckanext-dcat's content negotiation answers "/" and "/dataset/<name>"
+    # (the front page and the dataset page unless RDF is asked for)
+    "dcat.read_catalog", "dcat.read_dataset",
 })
 
 

@@ -32,6 +32,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Optional
 
+from ckan import model
+from ckanext.harvest.model import HarvestObject
+
+from ckanext.hokkaido.harvest import activity, indexing
+from ckanext.hokkaido.harvest.base import DEADLINE
+
 log = logging.getLogger(__name__)
 
 _app: Any = None  # the import process's Flask app
@@ -68,8 +74,6 @@ def _start(ini_path: str) -> None:
     from ckan.cli import load_config
     from ckan.config.middleware import make_app
 
-    from ckanext.hokkaido.harvest import activity, indexing
-
     _app = make_app(load_config(ini_path))._wsgi_app
     with _app.test_request_context():  # the plugins' swaps are made at load time
         _stack.enter_context(indexing.deferred())
@@ -87,11 +91,7 @@ def import_chunk(source_type: str, object_ids: list[str], deadline: Optional[flo
     """Write these records of one job (see the module docs); runs in an
     import process. ``deadline`` is on ``time.monotonic()``'s clock, which
     all processes of the machine share."""
-    from ckan import model
-
-    from ckanext.hokkaido.harvest import indexing
-    from ckanext.hokkaido.harvest.base import DEADLINE
-    from ckanext.hokkaido.harvest.nightly.jobs import _fetch_and_import, _harvesters
+    from ckanext.hokkaido.harvest.nightly.jobs import _fetch_and_import, _harvesters  # it imports this module
 
     done = ChunkDone(0)
     with _app.test_request_context():
@@ -102,7 +102,7 @@ def import_chunk(source_type: str, object_ids: list[str], deadline: Optional[flo
                 if deadline is not None and time.monotonic() > deadline:
                     done.timed_out = True
                     break
-                _fetch_and_import(harvester, model.Session.get(_harvest_object(), object_id))
+                _fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
                 indexing.release()
                 done.imported += 1
         except Exception as exc:  # noqa: BLE001 - goes back to the run, which ends the job with it
@@ -122,8 +122,3 @@ def import_chunk(source_type: str, object_ids: list[str], deadline: Optional[flo
             model.Session.remove()
     return done
 
-
-def _harvest_object() -> Any:
-    from ckanext.harvest.model import HarvestObject
-
-    return HarvestObject
