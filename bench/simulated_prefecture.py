@@ -44,7 +44,7 @@ Needs the services (``make services``). Start small, then grow::
 
     .venv/bin/python bench/simulated_prefecture.py --datasets 500
     .venv/bin/python bench/simulated_prefecture.py [--datasets 20000] [--municipalities 179]
-        [--workers N] [--processes N] [--ini test.ini] [--timeout 5] [--seed 179]
+        [--workers N] [--processes N] [--ini test.ini]   (default: as setup configures this machine) [--timeout 5] [--seed 179]
         [--min-delay 0] [--source-time-limit 0] [--progress 30]
 
 All portals share one host (127.0.0.1:port). The harvester's politeness
@@ -290,10 +290,15 @@ def main() -> int:
     parser.add_argument("--datasets", type=int, default=20000, help="datasets served in all (default 20000)")
     parser.add_argument("--municipalities", type=int, default=179,
                         help="municipalities taking part (the others publish nothing; default 179)")
-    parser.add_argument("--processes", type=int, default=None,
-                        help="processes that write the records (default: ckanext.hokkaido.harvest.import_processes)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="sources harvested at once (default: ckanext.hokkaido.harvest.workers)")
+    # by default what scripts/setup.sh writes into a portal's ini on this machine
+    # (scripts/common.sh: one import process per core, at most 4, and one more source read at once)
+    cores = os.cpu_count() or 1
+    processes = min(4, cores) if cores > 1 else 0
+    parser.add_argument("--processes", type=int, default=processes,
+                        help=f"processes that write the records (default as setup writes it here: {processes})")
+    parser.add_argument("--workers", type=int, default=processes + 1 if processes else 2,
+                        help="sources harvested at once (default as setup writes it here: "
+                             f"{processes + 1 if processes else 2})")
     parser.add_argument("--ini", default=os.path.join(ROOT, "test.ini"),
                         help="config of the harvesting portal; its database is emptied (default test.ini)")
     parser.add_argument("--timeout", type=float, default=5.0,
@@ -424,8 +429,8 @@ def report_night(args: argparse.Namespace, prefecture: Prefecture, app, night: i
     slowest = sorted(figures["per_source"], key=lambda x: -x[1])[:4]
     rate = (publishing := sum(counts["got"][s] for s in ("公開中", "更新停滞", "他サイトで公開"))) / 179
     say(f"scale: {args.municipalities} municipalities taking part, {len(prefecture.sources)} sources, "
-        f"{prefecture.datasets} datasets served; workers {args.workers or 'default'}, import processes "
-        f"{'default' if args.processes is None else args.processes}, min_delay "
+        f"{prefecture.datasets} datasets served; workers {args.workers}, import processes "
+        f"{args.processes}, min_delay "
         f"{args.min_delay:g} s, source time limit {args.source_time_limit or 'none'}")
     say(f"night {night} (ckan hokkaido harvest --all): {seconds:.1f} s wall, {created} datasets created, "
         f"{updated} updated, {(created + updated) / seconds:.2f} datasets/s, peak RSS {peak:.0f} MB "

@@ -69,11 +69,14 @@ pid_alive() {
 # host (production-ini.sh); everything else in INI is left as it is.
 portal_settings() {
     local ini="$1" db="$2" solr="$3" redis="$4" site="$5" storage="$6" datastore_write="$7" datastore_read="$8"
-    local redis_host redis_port import_processes
+    local redis_host redis_port import_processes harvest_workers
     # the nightly harvest's writing processes: one per core, at most 4; none on one core
     import_processes="$(nproc)"
     [ "$import_processes" -gt 4 ] && import_processes=4
     [ "$import_processes" -lt 2 ] && import_processes=0
+    # and one source more read at once than processes write, so none waits for records
+    harvest_workers=2
+    [ "$import_processes" -gt 0 ] && harvest_workers=$((import_processes + 1))
     redis_host="$(printf '%s' "$redis" | sed -E 's#^redis://([^:/]+).*#\1#')"
     redis_port="$(printf '%s' "$redis" | sed -E 's#^redis://[^:/]+:([0-9]+).*#\1#; t; s#.*#6379#')"
     "$VENV/bin/ckan" config-tool "$ini" \
@@ -104,6 +107,7 @@ portal_settings() {
         "ckan.dataset.create_on_ui_requires_resources = true" \
         "ckan.csrf_protection.ignore_extensions = false" \
         "ckanext.hokkaido.harvest.import_processes = $import_processes" \
+        "ckanext.hokkaido.harvest.workers = $harvest_workers" \
         "ckan.auth.create_user_via_web = true" \
         "ckan.auth.user_create_organizations = false" \
         "ckan.auth.user_create_groups = false" \

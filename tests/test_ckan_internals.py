@@ -184,3 +184,15 @@ def test_uploads_are_served_by_the_download_view_the_headers_rewrite():
     assert "flask.send_file(filepath" in body and "rsc.get('mimetype')" in body, \
         f"{VERSION}: the download view serves uploads otherwise; review security/headers.py"
     assert list(inspect.signature(uploader.ResourceUpload.get_path).parameters) == ["self", "id"], VERSION
+
+
+def test_ckanext_dcat_views_the_portal_wraps():
+    # ckanext.hokkaido.interop.dcat_views wraps two views of ckanext-dcat by
+    # their endpoints: the catalogue (cached) and a dataset (403 made 404)
+    from ckanext.dcat import blueprints, utils
+    assert blueprints.dcat.name == "dcat", "ckanext-dcat's blueprint is named otherwise"
+    assert blueprints.read_catalog.__name__ == "read_catalog" and blueprints.read_dataset.__name__ == "read_dataset"
+    body = source_of(utils.read_dataset_page)
+    assert "except toolkit.NotAuthorized:\n        toolkit.abort(403)" in body, \
+        "ckanext-dcat answers a dataset one may not read otherwise; review interop/dcat_views.py"
+    assert "_format" in inspect.signature(blueprints.read_catalog).parameters

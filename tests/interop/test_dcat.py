@@ -9,7 +9,8 @@ the prefecture's fields as DCAT properties and word for word, and read back
 dataset without a description (DCAT-AP requires one), a resource format the EU
 vocabulary does not name (一太郎), a format in lower case, a private dataset
 (absent from the catalogue, 404 as a dataset), a catalogue page that is not a
-number. The catalogue is paged (hydra) and conforms too; content negotiation
+number. The catalogue is paged (hydra) and conforms too, its pages are kept
+and never served past a change (a title changed, a dataset purged); content negotiation
 answers Turtle; the dataset page's schema.org JSON-LD holds the licence, the
 municipality as a place, the dates and the distributions.
 """
@@ -157,7 +158,19 @@ def test_the_catalogue_is_paged_conforms_and_holds_only_public_datasets(app):
     assert app.get("/dataset/secret", headers={"Accept": "text/turtle"}, follow_redirects=False).status_code == 404
     assert app.get("/catalog.ttl?page=x").status_code == 409  # ckanext-dcat: "page" must be a number
 
-    negotiated = turtle(app, "/dataset/sapporo-aed", headers={"Accept": "text/turtle"})
+    # the pages are kept in Redis (interop/dcat_views.py), never past a change
+    from ckan.lib.redis import connect_to_redis
+    assert list(connect_to_redis().scan_iter("ckanext.hokkaido.dcat.catalog:*"))
+    titles = lambda: {str(graph.value(d, DCT.title)) for page in (1, 2)  # noqa: E731
+                      for graph in [turtle(app, f"/catalog.ttl?page={page}")]
+                      for d in graph.subjects(RDF.type, DCAT.Dataset)}
+    assert "人口統計" in titles()
+    call_action("package_patch", context=site_context(), id="sapporo-upload", title="人口統計（町丁目別）")
+    assert "人口統計（町丁目別）" in titles() and "人口統計" not in titles()
+    call_action("dataset_purge", context=site_context(), id="sapporo-aed")
+    assert "AED設置箇所一覧" not in titles()
+
+    negotiated = turtle(app, "/dataset/hokkaido-011500-7", headers={"Accept": "text/turtle"})
     assert next(negotiated.subjects(RDF.type, DCAT.Dataset), None) is not None
     catalog = json.loads(app.get("/catalog.jsonld").body)
     assert catalog  # JSON-LD of the same graph
