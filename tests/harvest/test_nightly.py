@@ -620,6 +620,8 @@ def test_import_processes_write_a_sources_records(cli, harvest, portals, monkeyp
     in_the_run = []
     write = jobs._fetch_and_import
     monkeypatch.setattr(jobs, "_fetch_and_import", lambda *args: (in_the_run.append(args), write(*args)))
+    default_threshold = jobs.PROCESS_MIN_RECORDS
+    monkeypatch.setattr(jobs, "PROCESS_MIN_RECORDS", 1)  # 45 records go to the processes
     statements = REFUSE_RECORD.format(title=failing["title"], guid=failing["id"])
     with model.meta.engine.begin() as connection:
         connection.exec_driver_sql(statements)
@@ -659,3 +661,10 @@ def test_import_processes_write_a_sources_records(cli, harvest, portals, monkeyp
     assert harvest.datasets(other) == {}
     assert harvest.datasets(source) == before
     assert set(indexed(q="*:*")) == {d["name"] for d in before.values()}
+
+    # fewer records than PROCESS_MIN_RECORDS (a later night's few changes): the run's threads, no process started
+    monkeypatch.setattr(jobs, "PROCESS_MIN_RECORDS", default_threshold)
+    monkeypatch.setitem(toolkit.config, "__file__", str(tmp_path / "gone.ini"))  # a process would fail
+    in_the_run.clear()
+    assert run(cli, "--source", other["name"], "--processes", "2").exit_code == 0
+    assert len(in_the_run) == 3 and len(harvest.datasets(other)) == 3

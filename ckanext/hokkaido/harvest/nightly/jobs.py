@@ -38,6 +38,7 @@ from ckanext.hokkaido.harvest.base import DEADLINE, TimeLimitExceeded
 from ckanext.hokkaido.harvest.nightly.schedule import (
     IMPORT_CHUNK,
     INDEX_BATCH,
+    PROCESS_MIN_RECORDS,
     INDEX_FAILED,
     INTERRUPTED,
     JOBS_KEY,
@@ -141,6 +142,28 @@ def recover_interrupted(sources: list[HarvestSource], time_limit: float,
 
 def _harvesters() -> dict[str, Any]:
     return {plugin.info()["name"]: plugin for plugin in PluginImplementations(IHarvester)}
+
+
+class Importers:
+    """The run's import threads, and its import processes if it has them;
+    a job with :data:`PROCESS_MIN_RECORDS` records or more is written by
+    the processes."""
+
+    def __init__(self, threads: Executor, processes: Optional[ProcessPoolExecutor] = None) -> None:
+        self.threads, self.processes = threads, processes
+
+    def for_records(self, count: int) -> Executor:
+        if self.processes is not None and count >= PROCESS_MIN_RECORDS:
+            return self.processes
+        return self.threads
+
+    def __enter__(self) -> "Importers":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.threads.shutdown(wait=True)
+        if self.processes is not None:
+            self.processes.shutdown(wait=True)
 
 
 class ImportProcessLost(RuntimeError):
@@ -315,7 +338,7 @@ def _import_in_processes(source_type: str, object_ids: list[str], deadline: Opti
 
 
 def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Progress,
-             importer: Executor) -> SourceResult:
+             importers: Importers) -> SourceResult:
     """Gather one job in this thread, import its records on the run's import
     threads (``importer``); always finish it."""
     with app.test_request_context():
@@ -345,12 +368,13 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                 import_deadline = time.monotonic() + time_limit if time_limit else None
                 model.Session.commit()  # what the gather wrote, for the import threads to read
                 try:
+                    importer = importers.for_records(len(ids))
                     timed_out = import_objects(app, harvester, ids, import_deadline, progress, importer)
                 finally:
                     model.Session.expire_all()  # the import threads wrote the objects and the job's errors
                 try:
                     indexing.flush()
-                    if isinstance(importer, ProcessPoolExecutor):  # what they sent, found from now on
+                    if importers.for_records(len(ids)) is importers.processes:  # what they sent, found now
                         indexing.commit()
                 except indexing.IndexingFailed as exc:
                     index_error = str(exc)

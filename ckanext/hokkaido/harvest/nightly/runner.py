@@ -16,6 +16,7 @@ from ckanext.harvest.model import HarvestJob
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import activity, errors, indexing
 from ckanext.hokkaido.harvest.nightly.jobs import (
+    Importers,
     _create_jobs,
     _interrupt,
     _Progress,
@@ -112,8 +113,9 @@ def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: 
     tracked = _Progress(len(job_ids), progress)
     try:
         # the jobs' threads gather; the import threads or processes write (nightly/jobs.py)
-        importer = (processes.pool(import_in, toolkit.config["__file__"]) if import_in and job_ids
-                    else ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-import"))
+        # (the processes start when a job first has enough records for them)
+        importer = Importers(ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-import"),
+                             processes.pool(import_in, toolkit.config["__file__"]) if import_in and job_ids else None)
         with importer, ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
             futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked,
                                    importer) for job_id in job_ids]

@@ -34,6 +34,11 @@ INDEX_BATCH = 200
 #: (see :func:`ckanext.hokkaido.harvest.nightly.jobs.import_objects`).
 IMPORT_CHUNK = 20
 
+#: A job writes its records in the run's import processes only from this many
+#: on (fewer go to its threads): a later night's few records per source need
+#: not start a CKAN process (see :mod:`ckanext.hokkaido.harvest.nightly.processes`).
+PROCESS_MIN_RECORDS = 100
+
 #: Called with the progress line and whether a source started or ended
 #: (``False``: only the record count moved).
 Progress = Callable[[str, bool], None]
