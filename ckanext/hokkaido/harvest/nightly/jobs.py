@@ -6,7 +6,9 @@ source, then waits for its records) and the imports' (:func:`import_objects`:
 the records of every job, :data:`IMPORT_CHUNK` at a time, as they come).
 While one source is read, or when the run has a single source, its records
 are still imported ``workers`` at a time; the writes never exceed
-``workers`` threads."""
+``workers`` threads. With import processes (:class:`Importers`,
+:mod:`~ckanext.hokkaido.harvest.nightly.processes`) a large job's records
+are written there instead."""
 from __future__ import annotations
 
 import datetime as dt

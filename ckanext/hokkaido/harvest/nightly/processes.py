@@ -4,9 +4,11 @@ Python runs one thread at a time in a process, and writing a record through
 CKAN's actions is mostly Python (validation, dictization, SQLAlchemy's unit
 of work, the index document): the run's import threads share one core
 whatever their number. With ``ckanext.hokkaido.harvest.import_processes``
-(or ``ckan hokkaido harvest --processes N``) the records are written by N
-processes of their own instead; the run's process still gathers, keeps the
-jobs and the report, and commits Solr.
+(or ``ckan hokkaido harvest --processes N``) the records of a job with
+:data:`~ckanext.hokkaido.harvest.nightly.schedule.PROCESS_MIN_RECORDS`
+records or more are written by N processes of their own instead (a later
+night's few changes stay on the threads and start no process); the run's
+process still gathers, keeps the jobs and the report, and commits Solr.
 
 Each import process loads the same configuration file as the run
 (``config["__file__"]``), as a web worker does, and stays for the run. For
