@@ -43,7 +43,7 @@ from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from ckan.plugins import toolkit
-from ckanext.dcat.profiles import RDFProfile
+from ckanext.dcat.profiles import CleanedURIRef, RDFProfile
 
 from ckanext.hokkaido import registry
 
@@ -133,11 +133,11 @@ class HokkaidoDCATProfile(RDFProfile):
         self._spatial_municipality(dataset_ref, dataset_dict.get("municipality_code"))
         self._standard(dataset_ref, dataset_dict.get("standard_dataset"))
         if dataset_dict.get("homepage_url"):
-            page = URIRef(dataset_dict["homepage_url"])
+            page = CleanedURIRef(dataset_dict["homepage_url"])  # a space or a quote in an address
             g.add((dataset_ref, DCAT.landingPage, page))
             g.add((page, RDF.type, FOAF.Document))
         if dataset_dict.get("source_url"):
-            g.add((dataset_ref, PROV.wasDerivedFrom, URIRef(dataset_dict["source_url"])))
+            g.add((dataset_ref, PROV.wasDerivedFrom, CleanedURIRef(dataset_dict["source_url"])))
         if dataset_dict.get("source_identifier"):
             # an IRI of its own, not a blank node: a reader (ckanext-dcat's
             # parser) takes the node itself as the identifier, and a blank
@@ -148,7 +148,7 @@ class HokkaidoDCATProfile(RDFProfile):
             g.add((identifier, SKOS.notation, Literal(dataset_dict["source_identifier"])))
         licence = dataset_dict.get("license_url")
         if licence:
-            ref = URIRef(licence)
+            ref = CleanedURIRef(licence)
             g.add((dataset_ref, DCT.license, ref))
             g.add((ref, RDF.type, DCT.LicenseDocument))
             if dataset_dict.get("license_title"):
@@ -228,7 +228,7 @@ class HokkaidoDCATProfile(RDFProfile):
             if isinstance(description, Literal) and description.language is None:
                 self._replace(distribution, DCT.description, Literal(str(description), lang="ja"))
         if licence and (distribution, DCT.license, None) not in g:
-            g.add((distribution, DCT.license, URIRef(licence)))
+            g.add((distribution, DCT.license, CleanedURIRef(licence)))
 
     # -- reading (our own hokkaido_dcat harvester, another portal) ---------
 
@@ -277,4 +277,4 @@ class HokkaidoSchemaOrgProfile(RDFProfile):
         if dataset_dict.get("standard_dataset"):
             g.add((dataset_ref, SCHEMA.conformsTo, _site(f"/standard/{dataset_dict['standard_dataset']}")))
         if dataset_dict.get("source_url"):
-            g.add((dataset_ref, SCHEMA.isBasedOn, URIRef(dataset_dict["source_url"])))
+            g.add((dataset_ref, SCHEMA.isBasedOn, CleanedURIRef(dataset_dict["source_url"])))
