@@ -43,18 +43,13 @@ from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from ckan.plugins import toolkit
-from ckanext.dcat.profiles import CleanedURIRef, RDFProfile
+from ckanext.dcat.profiles import ADMS, DCAT, FOAF, GSP, SCHEMA, CleanedURIRef, RDFProfile
 
 from ckanext.hokkaido import registry
 
 __all__ = ["HKD", "FIELDS", "FREQUENCIES", "HokkaidoDCATProfile", "HokkaidoSchemaOrgProfile"]
 
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
-LOCN = Namespace("http://www.w3.org/ns/locn#")
-GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+PROV = Namespace("http://www.w3.org/ns/prov#")  # the one ckanext-dcat does not name
 #: the prefecture's own properties (the schema's fields, word for word)
 HKD = Namespace("https://github.com/hokkaido-opendata/ckanext-hokkaido/ns#")
 
@@ -243,8 +238,6 @@ class HokkaidoDCATProfile(RDFProfile):
             self._set_dataset_value(dataset_dict, field, value)
         return dataset_dict
 
-
-SCHEMA = Namespace("http://schema.org/")
 
 
 class HokkaidoSchemaOrgProfile(RDFProfile):
