@@ -24,6 +24,22 @@ is the record identifier; distributions become resources (download URL,
 else access URL). A dataset without an identifier, or a distribution
 without a URL, is skipped and reported in ``problems``.
 
+An RDF catalogue paged with Hydra (``hydra:next`` or ``hydra:nextPage`` of
+a ``hydra:PagedCollection`` / ``PartialCollectionView``, as ckanext-dcat
+writes it) is read page by page, at most :data:`MAX_PAGES`; a page seen
+twice is an error, and a full listing whose distinct datasets fall short
+of ``hydra:totalItems`` is :class:`IncompleteListing` (nothing is withdrawn).
+
+**A Hokkaido portal's own DCAT** (ours, ``ckanext.hokkaido.interop.dcat``)
+carries the prefecture's schema word for word as :data:`HOKKAIDO_NS`
+properties (``hkd:agencyCode`` …, :data:`HOKKAIDO_PROPERTIES`): they are
+read into the record's ``extras["fields"]`` under the schema's field names,
+and the dataset's own page there (its IRI) is the record's source URL — its
+``dcat:landingPage`` is the agency's page, a field of its own. A dataset
+states its municipality by ``hkd:municipalityCode`` or by a ``dct:spatial``
+place whose ``dct:identifier`` is a municipality code; a source configured
+with ``municipality_code`` keeps its own.
+
 Configuration keys (all optional):
 
 ``format``
@@ -36,6 +52,7 @@ Configuration keys (all optional):
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -43,14 +60,15 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from harvesters.errors import BadResponse, ConfigError, HarvestError
+from harvesters.errors import BadResponse, ConfigError, HarvestError, IncompleteListing
 from harvesters.client import HttpClient, HttpResponse
 from harvesters.records import Record
 from harvesters.base import SourceAdapter
 from harvesters.limits import check_xml_prolog
+from harvesters.municipalities import is_valid_municipality_code
 from harvesters.util import format_from_media_type, format_from_text, format_from_url, html_to_text, modified_since
 
-__all__ = ["DcatAdapter", "HUB_FEED_PATH", "feed_url_for"]
+__all__ = ["DcatAdapter", "HOKKAIDO_NS", "HOKKAIDO_PROPERTIES", "HUB_FEED_PATH", "MAX_PAGES", "feed_url_for"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +85,21 @@ _FORMATS = ("auto", "dcat-us", "rdf")
 #: rdflib parsers that read XML (through expat).
 _XML_FORMATS = frozenset({"xml", "application/rdf+xml", "trix", "application/trix"})
 _MAX_CONTEXTS = 10
+#: pages of a Hydra-paged catalogue read at most (ckanext-dcat: 100 datasets a page)
+MAX_PAGES = 1000
+_HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+#: the prefecture's own DCAT properties: the schema's fields word for word
+HOKKAIDO_NS = "https://github.com/hokkaido-opendata/ckanext-hokkaido/ns#"
+#: the schema's field → its property under :data:`HOKKAIDO_NS`
+HOKKAIDO_PROPERTIES = {
+    "agency_code": "agencyCode", "serial_no": "serialNumber", "department": "department",
+    "section": "section", "category": "category", "record_count": "recordCount",
+    "update_frequency": "updateFrequency", "file_format": "fileFormat", "file_format_2": "fileFormat2",
+    "fee": "fee", "publishable": "publishable", "homepage_url": "homepageURL",
+    "municipality_code": "municipalityCode", "standard_dataset": "standardDataset",
+    "source_url": "sourceURL", "source_identifier": "sourceIdentifier", "source_modified": "sourceModified",
+}
 
 
 def feed_url_for(url: str) -> str:
@@ -99,13 +132,53 @@ class DcatAdapter(SourceAdapter):
             raise ConfigError(self.url, f"format must be one of {', '.join(_FORMATS)}, not {self.format!r}")
         self.rdf_format = self.config.get("rdf_format") or None
         self._contexts: dict[str, Any] = {}
+        self._listed: list[dict[str, Any]] | None = None
+        self._complete = True
 
     # -- reading --------------------------------------------------------------
 
     def fetch_datasets(self) -> list[dict[str, Any]]:
-        """Fetch the feed and return its datasets as plain dicts in the
-        DCAT-US shape (RDF feeds are converted), in feed order."""
-        response = self.client.get(self.feed_url, headers={
+        """Fetch the feed (every page of it) and return its datasets as plain
+        dicts in the DCAT-US shape (RDF feeds are converted), in feed order.
+        What :meth:`list_identifiers` read serves the next :meth:`records`
+        (a full run reads the feed once)."""
+        datasets, self._listed = self._listed, None
+        return datasets if datasets is not None else self._fetch_all()
+
+    def _fetch_all(self) -> list[dict[str, Any]]:
+        url: str | None = self.feed_url
+        pages: list[str] = []
+        datasets: dict[str, dict[str, Any]] = {}
+        unnamed: list[dict[str, Any]] = []
+        totals: set[int] = set()
+        while url is not None:
+            if url in pages:
+                raise BadResponse(url, f"the catalogue's page {len(pages) + 1} sends back to a page already read",
+                                  message_ja="カタログのページ送りが循環しています")
+            if len(pages) >= MAX_PAGES:
+                raise BadResponse(self.feed_url, f"the catalogue has more than {MAX_PAGES} pages",
+                                  message_ja="カタログのページが多すぎます")
+            pages.append(url)
+            page = self._fetch_page(url)
+            if page.dcat_us is not None:
+                return page.dcat_us  # DCAT-US (ArcGIS Hub) is one document
+            for dataset in page.datasets:
+                key = dataset.get("identifier")
+                if not key:
+                    unnamed.append(dataset)
+                elif key not in datasets:  # a dataset that moved a page while the catalogue was read
+                    datasets[key] = dataset
+            if page.total is not None:
+                totals.add(page.total)
+            url = page.next_url
+        self._complete = len(totals) <= 1 and (not totals or len(datasets) >= min(totals))
+        if not self._complete:
+            log.warning("%s: the catalogue changed while it was read (%d datasets, total %s)",
+                        self.feed_url, len(datasets), sorted(totals))
+        return [*datasets.values(), *unnamed]
+
+    def _fetch_page(self, url: str) -> _Page:
+        response = self.client.get(url, headers={
             "Accept": "application/json, application/ld+json;q=0.9, text/turtle;q=0.8, application/rdf+xml;q=0.7"})
         rdf_format = self.rdf_format or _RDF_MEDIA_TYPES.get(response.content_type)
         if self.format == "rdf" or (self.format == "auto" and rdf_format and rdf_format != "json-ld"):
@@ -114,7 +187,7 @@ class DcatAdapter(SourceAdapter):
             return self._from_rdf(response, response.text().text, rdf_format)
         payload = response.json()
         if self.format == "dcat-us" or (self.format == "auto" and _is_dcat_us(payload)):
-            return self._from_dcat_us(response, payload)
+            return _Page(dcat_us=self._from_dcat_us(response, payload))
         if isinstance(payload, (Mapping, list)) and (
             isinstance(payload, list) or "@context" in payload or "@graph" in payload
         ):
@@ -177,11 +250,11 @@ class DcatAdapter(SourceAdapter):
             self._contexts[remote] = self._resolve_context(document["@context"], remote, depth + 1)
         return self._contexts[remote]
 
-    def _from_jsonld(self, response: HttpResponse, payload: Any) -> list[dict[str, Any]]:
+    def _from_jsonld(self, response: HttpResponse, payload: Any) -> _Page:
         document = self._inline_contexts(payload, response.url)
         return self._from_rdf(response, json.dumps(document, ensure_ascii=False), "json-ld")
 
-    def _from_rdf(self, response: HttpResponse, text: str, rdf_format: str) -> list[dict[str, Any]]:
+    def _from_rdf(self, response: HttpResponse, text: str, rdf_format: str) -> _Page:
         import rdflib  # imported here: only RDF feeds need it
 
         if rdf_format in _XML_FORMATS:
@@ -195,15 +268,21 @@ class DcatAdapter(SourceAdapter):
             raise BadResponse(response.url, f"not valid RDF ({rdf_format}): {type(exc).__name__}: "
                                             f"{str(exc)[:200]}",
                               message_ja="RDFとして読めません") from exc
-        return _datasets_from_graph(graph, response.url)
+        return _Page(datasets=_datasets_from_graph(graph, response.url), next_url=_next_page(graph, response.url),
+                     total=_total_items(graph))
 
     # -- records ------------------------------------------------------------
 
     def records(self, since: datetime | None = None) -> Iterator[Record]:
         """Yield the feed's datasets (or those modified since ``since``)."""
+        for record in self._records(self.fetch_datasets()):
+            if modified_since(record.source_modified, since):
+                yield record
+
+    def _records(self, datasets: list[dict[str, Any]]) -> Iterator[Record]:
         self.problems.clear()
         seen: set[str] = set()
-        for number, dataset in enumerate(self.fetch_datasets(), start=1):
+        for number, dataset in enumerate(datasets, start=1):
             record = self.normalize(dataset, number)
             if record is None:
                 continue
@@ -212,12 +291,22 @@ class DcatAdapter(SourceAdapter):
                                                "skipped", level="error", url=self.feed_url)
                 continue
             seen.add(record.identifier)
-            if modified_since(record.source_modified, since):
-                yield record
+            yield record
 
     def list_identifiers(self) -> list[str]:
-        """Identifiers of the whole feed (one request; the feed is not paged)."""
-        return [record.identifier for record in self.records()]
+        """Identifiers of the whole feed.
+
+        :raises IncompleteListing: when a paged catalogue changed while it
+            was read (fewer datasets than its ``hydra:totalItems``, or a
+            total that moved): a dataset missed would look withdrawn.
+        """
+        datasets = self._fetch_all()
+        self._listed = datasets
+        identifiers = [record.identifier for record in self._records(datasets)]
+        if not self._complete:
+            raise IncompleteListing(self.feed_url, f"the catalogue changed while it was read ({len(identifiers)} "
+                                                   "datasets read); not safe for deletion detection")
+        return identifiers
 
     def normalize(self, dataset: Mapping[str, Any], number: int) -> Record | None:
         """One DCAT-US shaped dataset dict to a :class:`Record` (``None`` if it has no identifier)."""
@@ -232,7 +321,9 @@ class DcatAdapter(SourceAdapter):
             self.report(label, "has no identifier; skipped", level="error", url=self.feed_url,
                         message_ja="識別子のないデータセットがあります")
             return None
-        landing = str(dataset.get("landingPage") or "").strip() or None
+        fields = dataset.get("hokkaido") if isinstance(dataset.get("hokkaido"), Mapping) else {}
+        # a Hokkaido portal's dataset: its landing page is the agency's (a field), its IRI the page read
+        landing = str((dataset.get("page") if fields else None) or dataset.get("landingPage") or "").strip() or None
         if not title:
             title = identifier
             self.report(identifier, "has no title; the identifier is used as title", url=self.feed_url,
@@ -268,6 +359,7 @@ class DcatAdapter(SourceAdapter):
         if isinstance(keywords, str):
             keywords = [k for k in keywords.replace("、", ",").split(",")]
         extras = {
+            "fields": dict(fields) or None,
             "publisher": publisher_name if isinstance(publisher_name, str) and publisher_name else None,
             "issued": dataset.get("issued") or None,
             "spatial": dataset.get("spatial") if isinstance(dataset.get("spatial"), str) else None,
@@ -284,9 +376,56 @@ class DcatAdapter(SourceAdapter):
             resources=resources,
             source_url=landing,
             source_modified=str(modified) if modified else None,
-            municipality_code=self.municipality_code,
+            municipality_code=self.municipality_code or self._stated_municipality(identifier, dataset),
             extras={key: value for key, value in extras.items() if value is not None},
         )
+
+
+    def _stated_municipality(self, identifier: str, dataset: Mapping[str, Any]) -> str | None:
+        """The municipality a dataset states (``hkd:municipalityCode``, else
+        a ``dct:spatial`` place's code), if it is a valid code."""
+        for code in dataset.get("municipality_codes") or []:
+            if is_valid_municipality_code(code):
+                return code
+            self.report(identifier, f"states municipality code {code[:20]!r}, which is not one; not used",
+                        url=self.feed_url, message_ja="市町村コードが正しくありません")
+        return None
+
+
+@dataclasses.dataclass
+class _Page:
+    """One document of a feed: DCAT-US's whole list, or one page of an RDF
+    catalogue with its next page and ``hydra:totalItems``."""
+
+    datasets: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    next_url: str | None = None
+    total: int | None = None
+    dcat_us: list[dict[str, Any]] | None = None
+
+
+def _next_page(graph: Any, url: str) -> str | None:
+    """The next page of a Hydra-paged catalogue (``hydra:next``, else the
+    older ``hydra:nextPage``), absolute."""
+    from rdflib import Namespace
+
+    hydra = Namespace(_HYDRA)
+    for predicate in (hydra.next, hydra.nextPage):
+        for value in graph.objects(None, predicate):
+            text = str(value).strip()
+            if text:
+                return urljoin(url, text)
+    return None
+
+
+def _total_items(graph: Any) -> int | None:
+    from rdflib import Namespace
+
+    for value in graph.objects(None, Namespace(_HYDRA).totalItems):
+        try:
+            return int(str(value))
+        except ValueError:
+            return None
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -298,6 +437,7 @@ def _datasets_from_graph(graph: Any, url: str) -> list[dict[str, Any]]:
     from rdflib.namespace import DCAT, DCTERMS, FOAF, RDFS, SKOS, Namespace
 
     VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+    HKD = Namespace(HOKKAIDO_NS)
 
     dcat = DCAT
     dct = DCTERMS
@@ -367,10 +507,18 @@ def _datasets_from_graph(graph: Any, url: str) -> list[dict[str, Any]]:
         license_ = iri(subject, dct.license) or next((d["license"] for d in distributions if d["license"]), None)
         publisher = next(iter(graph.objects(subject, dct.publisher)), None)
         keywords = sorted({str(k) for k in graph.objects(subject, dcat.keyword) if isinstance(k, Literal)})
+        fields = {field: literal(subject, HKD[name]) for field, name in HOKKAIDO_PROPERTIES.items()}
+        fields = {field: value for field, value in fields.items() if value is not None}
+        codes = [fields["municipality_code"]] if "municipality_code" in fields else []
+        codes += [code for place in graph.objects(subject, dct.spatial)
+                  if (code := literal(place, dct.identifier)) and code.isdigit() and len(code) == 6]
+        description = literal(subject, dct.description)
+        if literal(subject, HKD.descriptionFromTitle) == "true":
+            description = ""  # made up by the portal (DCAT-AP requires one): the dataset has none
         datasets.append({
             "identifier": identifier,
             "title": literal(subject, dct.title),
-            "description": literal(subject, dct.description),
+            "description": description,
             "keyword": keywords,
             "issued": literal(subject, dct.issued),
             "modified": literal(subject, dct.modified),
@@ -379,6 +527,9 @@ def _datasets_from_graph(graph: Any, url: str) -> list[dict[str, Any]]:
             "license": license_,
             "landingPage": iri(subject, dcat.landingPage),
             "theme": sorted(str(t) for t in graph.objects(subject, dcat.theme)),
+            "page": str(subject) if isinstance(subject, URIRef) and str(subject).startswith("http") else None,
+            "hokkaido": fields,
+            "municipality_codes": codes,
         })
     datasets.sort(key=lambda d: d["identifier"] or "")
     return datasets

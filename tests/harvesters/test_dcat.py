@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from harvesters.errors import BadResponse, ConfigError
+from harvesters.errors import BadResponse, ConfigError, IncompleteListing
 from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, feed_url_for
 from tests.fakes.dcat import DATASETS, DCAT_AP, hub_dataset, hub_feed, serve_feed
 from tests.fakes.portal_server import PortalResponse, json_response, redirect_response, text_response
@@ -210,3 +210,87 @@ def test_invalid_rdf_names_the_url(portal, client, body, content_type, message):
     with pytest.raises(BadResponse, match=message) as info:
         list(DcatAdapter(portal.url + "/catalog", {}, client).records())
     assert str(info.value).startswith(portal.url + "/catalog: ")
+
+
+def hydra_page(base: str, page: int, pages: int, total: int, datasets: str) -> str:
+    """One page of a catalogue as ckanext-dcat writes it: the datasets, and a
+    hydra:PagedCollection with the total and the next page."""
+    following = f'hydra:nextPage "{base}/catalog.ttl?page={page + 1}" ;' if page < pages else ""
+    return f"""
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix hydra: <http://www.w3.org/ns/hydra/core#> .
+@prefix hkd: <https://github.com/hokkaido-opendata/ckanext-hokkaido/ns#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<{base}/catalog.ttl?page={page}> a hydra:PagedCollection ;
+    hydra:firstPage "{base}/catalog.ttl?page=1" ; hydra:lastPage "{base}/catalog.ttl?page={pages}" ;
+    {following}
+    hydra:itemsPerPage 2 ; hydra:totalItems {total} .
+<{base}/catalog> a dcat:Catalog .
+{datasets}
+"""
+
+
+def hkd_dataset(base: str, key: str, title: str, extra: str = "") -> str:
+    return f"""<{base}/dataset/{key}> a dcat:Dataset ; dct:identifier "{key}" ; dct:title "{title}"@ja ;
+    dct:description "{title}（北海道）"@ja ; dcat:landingPage <https://www.pref.hokkaido.lg.jp/{key}.html> ;
+    dct:modified "2024-05-01T09:00:00" ; {extra}
+    dcat:distribution <{base}/dataset/{key}/resource/1> .
+<{base}/dataset/{key}/resource/1> a dcat:Distribution ; dct:title "{title}"@ja ;
+    dcat:downloadURL <https://www.pref.hokkaido.lg.jp/{key}.csv> .
+"""
+
+
+def test_a_hokkaido_catalogue_is_read_page_by_page_with_the_prefecture_s_fields(portal, client):
+    # Bad input: a dataset that moved to the next page while the catalogue was read (it
+    # appears twice), a description the portal made up from the title, a dataset stating its
+    # municipality by its place only, one stating a code that is not one.
+    base = portal.url
+    inventory = hkd_dataset(base, "inv-7", "避難場所一覧", """hkd:agencyCode "011500" ; hkd:serialNumber "7" ;
+        hkd:department "総務部" ; hkd:updateFrequency "随時" ; hkd:municipalityCode "010006" ;
+        hkd:homepageURL "https://www.pref.hokkaido.lg.jp/inv-7.html" ; hkd:descriptionFromTitle "true" ;""")
+    placed = hkd_dataset(base, "aed", "AED", f"""hkd:standardDataset "08" ;
+        dct:spatial <{base}/municipalities/011002> ;""") + f"""
+<{base}/municipalities/011002> a dct:Location ; dct:identifier "011002" ; skos:prefLabel "札幌市"@ja ."""
+    wrong = hkd_dataset(base, "odd", "不明", 'hkd:municipalityCode "011001" ;')
+    pages = {1: hydra_page(base, 1, 2, 3, inventory + placed), 2: hydra_page(base, 2, 2, 3, placed + wrong)}
+    portal.route("/catalog.ttl", lambda request: text_response(
+        pages[int(request.arg("page", "1"))], content_type="text/turtle; charset=utf-8"))
+
+    adapter = DcatAdapter(base + "/catalog.ttl", {}, client)
+    assert adapter.list_identifiers() == ["aed", "inv-7", "odd"]
+    records = {r.identifier: r for r in adapter.records()}
+    assert [r.path for r in portal.requests].count("/catalog.ttl") == 2  # each page once: listing and records share
+    inv = records["inv-7"]
+    assert inv.extras["fields"] == {"agency_code": "011500", "serial_no": "7", "department": "総務部",
+                                    "update_frequency": "随時", "municipality_code": "010006",
+                                    "homepage_url": "https://www.pref.hokkaido.lg.jp/inv-7.html"}
+    assert inv.notes == ""  # made up from the title: the dataset has none
+    assert inv.municipality_code == "010006"
+    assert inv.source_url == base + "/dataset/inv-7"  # the page read; the landing page is a field
+    assert records["aed"].municipality_code == "011002" and records["aed"].extras["fields"]["standard_dataset"] == "08"
+    assert records["aed"].notes == "AED（北海道）"
+    assert records["odd"].municipality_code is None
+    assert [p.identifier for p in adapter.problems] == ["odd"]
+    # a source of one municipality keeps its own code
+    assert {r.municipality_code for r in DcatAdapter(base + "/catalog.ttl", {"municipality_code": "012050"},
+                                                      client).records()} == {"012050"}
+
+
+def test_a_catalogue_that_changed_or_loops_while_paged_is_not_a_listing(portal, client):
+    # Bad input: a catalogue whose total says 4 but whose pages hold 3 datasets (one left
+    # between two pages); a page whose next page is the first one again.
+    base = portal.url
+    one, two, three = (hkd_dataset(base, k, k) for k in ("a", "b", "c"))
+    pages = {1: hydra_page(base, 1, 2, 4, one + two), 2: hydra_page(base, 2, 2, 4, three)}
+    portal.route("/catalog.ttl", lambda request: text_response(
+        pages[int(request.arg("page", "1"))], content_type="text/turtle"))
+    adapter = DcatAdapter(base + "/catalog.ttl", {}, client)
+    assert [r.identifier for r in adapter.records()] == ["a", "b", "c"]  # what was read is imported
+    with pytest.raises(IncompleteListing, match="changed while it was read"):
+        adapter.list_identifiers()  # but nothing is withdrawn on it
+
+    pages[2] = hydra_page(base, 2, 3, 4, three).replace("page=3", "page=1")
+    with pytest.raises(BadResponse, match="sends back to a page already read") as info:
+        list(DcatAdapter(base + "/catalog.ttl", {}, client).records())
+    assert str(info.value).startswith(base + "/catalog.ttl?page=2: ")

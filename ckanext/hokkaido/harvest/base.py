@@ -92,6 +92,7 @@ from harvesters.records import Record
 from harvesters.base import SourceAdapter
 
 from ckanext.hokkaido import authority, extras, licences, registry
+from ckanext.hokkaido.inventory import file as inventory
 from ckanext.hokkaido.harvest import errors, indexing, tokens
 from ckanext.hokkaido.settings import allowed_addresses, limits_from_config
 
@@ -112,9 +113,14 @@ log = logging.getLogger(__name__)
 HARVEST_KEYS = frozenset({"force", "not_overwrite_fields", "min_listing_ratio", "full_listing_every",
                           tokens.KEY})
 
-#: Dataset fields a harvest writes (scheming field names of hokkaido_dataset.yaml).
-HARVESTED_FIELDS = ("title", "notes", "tags", "license_id", "resources", "municipality_code",
-                    "source_url", "source_identifier", "source_modified")
+#: The prefecture's fields a harvest writes when a record carries them (a
+#: Hokkaido portal's DCAT: ``extras["fields"]``, see ``harvesters.dcat``):
+#: the inventory's columns, the homepage and the standard dataset. The
+#: municipality and the ``source_*`` fields are the harvest's own: they name
+#: where this harvest read the dataset.
+PREFECTURE_FIELDS = ("agency_code", "serial_no", "department", "section", "category", "record_count",
+                     "update_frequency", "file_format", "file_format_2", "fee", "publishable", "homepage_url",
+                     "standard_dataset")
 
 #: Harvested fields a source config may protect with ``not_overwrite_fields``.
 PROTECTABLE_FIELDS = ("title", "notes", "tags", "license_id", "resources")
@@ -777,31 +783,49 @@ class HokkaidoHarvesterBase(HarvesterBase):
                 "municipality's organization or of the prefecture's may publish for it",
                 f"municipality_code {code}, organization {owner_name}")
 
-    def _organization(self, harvest_object: HarvestObject, code: str) -> str:
-        """Id of the municipality's organization (name = code), created if
-        missing (looked up once a job)."""
+    def _organization(self, harvest_object: HarvestObject, code: str, fields: dict[str, Any]) -> str:
+        """Id of the dataset's organization, created if missing (looked up
+        once a job): the municipality's (name = code) or, for a dataset of
+        the prefecture's that names its 執行機関 (a Hokkaido portal's DCAT),
+        that agency's, as the inventory's import places it
+        (:func:`ckanext.hokkaido.inventory.file.agency_org_name`)."""
+        agency = fields.get("agency_code") if code == registry.PREFECTURE_CODE else None
+        name = inventory.agency_org_name(agency) if agency else code
         known = self._job_facts(harvest_object).setdefault("organizations", {})
-        if code not in known:
-            known[code] = self._organization_now(code)
-        return known[code]
+        if name not in known:
+            if agency:
+                title = "北海道 " + (" ".join(v for v in (fields.get("department"), fields.get("section")) if v)
+                                     or agency)
+                facts = {"parent": registry.PREFECTURE_CODE, "agency_code": agency}
+            else:
+                title, facts = registry.name_of(code) or code, {}
+            known[name] = self._organization_now(name, title, facts)
+        return known[name]
 
-    def _organization_now(self, code: str) -> str:
-        group = model.Group.by_name(code)  # a code is never a group id: one query, not Group.get's two
+    def _organization_now(self, name: str, title: str, facts: dict[str, str]) -> str:
+        group = model.Group.by_name(name)  # a code is never a group id: one query, not Group.get's two
         if group is not None:
             if not group.is_organization:
-                raise RecordError(f"{code} はグループ名として使われていて組織を作成できません",
-                                  f"{code} is the name of a group, not an organization")
+                raise RecordError(f"{name} はグループ名として使われていて組織を作成できません",
+                                  f"{name} is the name of a group, not an organization")
             if group.state != "active":
                 toolkit.get_action("organization_patch")(self._context(), {"id": group.id, "state": "active"})
             return group.id
-        title = registry.name_of(code) or code
-        organization = toolkit.get_action("organization_create")(self._context(), {"name": code, "title": title})
+        organization = toolkit.get_action("organization_create")(self._context(), {
+            "name": name, "title": title, "extras": [{"key": k, "value": v} for k, v in facts.items()]})
         return organization["id"]
 
     @staticmethod
     def dataset_fields(record: Record) -> dict[str, Any]:
-        """The harvested fields of a dataset (scheming field names)."""
+        """The harvested fields of a dataset (scheming field names): CKAN's,
+        the municipality, where it was read and, when the record carries
+        them, every one of :data:`PREFECTURE_FIELDS` (empty where the source
+        has none, so that a value the source removed goes too)."""
+        carried = record.extras.get("fields")
+        prefecture = {field: str(carried.get(field) or "") for field in PREFECTURE_FIELDS} \
+            if isinstance(carried, dict) else {}
         return {
+            **prefecture,
             "title": record.title,
             "notes": record.notes,
             "tags": [{"name": tag} for tag in clean_tags(record.tags)],
@@ -916,11 +940,11 @@ class HokkaidoHarvesterBase(HarvesterBase):
         if package is None:
             package = model.Package.by_name(name)
             previous = None
-        owner_org = self._organization(harvest_object, code)  # may commit: before the locks
+        fields = self.dataset_fields(record)
+        owner_org = self._organization(harvest_object, code, fields)  # may commit: before the locks
         self._lock_remote_dataset(portal_key(source.url), record)
         self._check_not_duplicate(package, source, record)
 
-        fields = self.dataset_fields(record)
         # nothing here reads the result; the commit below is the only one (the
         # activity of the dataset follows defer_commit too, so it is written with it)
         context = {**self._context(), "return_id_only": True, "defer_commit": True}

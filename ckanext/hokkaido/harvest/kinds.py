@@ -1,6 +1,6 @@
 """The five harvesters, one per kind of municipal portal: CKAN (札幌市's own,
-BODIK ODCS, e-Gov), SHIRASAGI (HARP), DCAT feeds (ArcGIS Hub), catalog CSV
-files and web pages of data files.
+BODIK ODCS, e-Gov), SHIRASAGI (HARP), DCAT feeds (ArcGIS Hub, a Hokkaido
+portal's catalogue), catalog CSV files and web pages of data files.
 
 Each reuses :class:`~ckanext.hokkaido.harvest.base.HokkaidoHarvesterBase`
 (identity, content hash, withdrawals, local edits, one report per run) and
@@ -81,15 +81,20 @@ class HokkaidoShirasagiHarvester(_SharedSource):
         "such as HARP, attributing datasets by their areas.")
 
 
-class HokkaidoDcatHarvester(HokkaidoHarvesterBase):
-    """ArcGIS Hub (DCAT-US 1.1 JSON) and DCAT-AP feeds of one municipality."""
+class HokkaidoDcatHarvester(_SharedSource):
+    """ArcGIS Hub (DCAT-US 1.1 JSON) and DCAT-AP feeds: a municipality's,
+    named by ``municipality_code``, or a Hokkaido portal's catalogue (ours,
+    paged), whose datasets state their municipality and the prefecture's
+    fields (``harvesters.dcat``)."""
 
     kind: ClassVar[str] = "dcat"
-    title: ClassVar[str] = "DCAT フィード（ArcGIS Hub など）"
-    config_example: ClassVar[str] = '{"municipality_code": "012050"}'
+    title: ClassVar[str] = "DCAT フィード（ArcGIS Hub、北海道のポータルなど）"
+    config_example: ClassVar[str] = '{"municipality_code": "012050"} / 北海道のポータル: {}'
     description: ClassVar[str] = (
         "ArcGIS Hub の DCAT-US JSON や DCAT-AP のフィードから収集します。"
-        "設定例: {\"municipality_code\": \"012050\"}. Harvests a DCAT feed.")
+        "設定例: {\"municipality_code\": \"012050\"}。北海道のポータルのカタログ（/catalog.ttl）は {} で、"
+        "各データセットの市町村と道の項目をそのまま読みます。Harvests a DCAT feed; a Hokkaido portal's "
+        "catalogue states each dataset's municipality itself.")
 
 
 class HokkaidoCatalogCsvHarvester(_SharedSource):

@@ -30,9 +30,12 @@ resource format               ``dct:format``: the EU file type (CSV, XLSX …)
 
 and every field of the schema that is not a CKAN core field, word for word,
 under :data:`HKD` (``hkd:municipalityCode "011002"``, ``hkd:updateFrequency
-"毎月"``, ``hkd:agencyCode`` …), so that a reader — our own ``hokkaido_dcat``
-harvester (:meth:`HokkaidoDCATProfile.parse_dataset`) or another portal —
-loses nothing: 随時 and 不定期 are both IRREG in the EU vocabulary.
+"毎月"``, ``hkd:agencyCode`` …), so that a reader loses nothing (随時 and
+不定期 are both IRREG in the EU vocabulary): our own ``hokkaido_dcat``
+harvester (``harvesters.dcat``, which owns the vocabulary) or ckanext-dcat's
+(:meth:`HokkaidoDCATProfile.parse_dataset`). A description made from the
+title is marked ``hkd:descriptionFromTitle "true"``: the reader's notes stay
+empty.
 """
 from __future__ import annotations
 
@@ -42,16 +45,19 @@ from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import RDF, RDFS, SKOS
 
+from ckan.lib.helpers import resource_formats
 from ckan.plugins import toolkit
 from ckanext.dcat.profiles import ADMS, DCAT, FOAF, GSP, SCHEMA, CleanedURIRef, RDFProfile
 
 from ckanext.hokkaido import registry
+from harvesters.dcat import HOKKAIDO_NS, HOKKAIDO_PROPERTIES
 
 __all__ = ["HKD", "FIELDS", "FREQUENCIES", "HokkaidoDCATProfile", "HokkaidoSchemaOrgProfile"]
 
 PROV = Namespace("http://www.w3.org/ns/prov#")  # the one ckanext-dcat does not name
-#: the prefecture's own properties (the schema's fields, word for word)
-HKD = Namespace("https://github.com/hokkaido-opendata/ckanext-hokkaido/ns#")
+#: the prefecture's own properties (the schema's fields, word for word), as
+#: our own DCAT harvester reads them (``harvesters.dcat``)
+HKD = Namespace(HOKKAIDO_NS)
 
 EU = "http://publications.europa.eu/resource/authority/"
 JAPANESE = URIRef(EU + "language/JPN")
@@ -65,14 +71,7 @@ FILE_TYPES = {"CSV", "XLSX", "XLS", "PDF", "HTML", "JSON", "XML", "ZIP", "GEOJSO
 FORMAT_ALIASES = {"JPG": "JPEG", "RDF": "RDF_XML", "EXCEL": "XLSX", "TEXT": "TXT"}
 
 #: the schema's fields that are not CKAN's own: dataset field → hkd property
-FIELDS = {
-    "agency_code": "agencyCode", "serial_no": "serialNumber", "department": "department",
-    "section": "section", "category": "category", "record_count": "recordCount",
-    "update_frequency": "updateFrequency", "file_format": "fileFormat", "file_format_2": "fileFormat2",
-    "fee": "fee", "publishable": "publishable", "homepage_url": "homepageURL",
-    "municipality_code": "municipalityCode", "standard_dataset": "standardDataset",
-    "source_url": "sourceURL", "source_identifier": "sourceIdentifier", "source_modified": "sourceModified",
-}
+FIELDS = HOKKAIDO_PROPERTIES
 
 
 def _site(path: str) -> URIRef:
@@ -112,6 +111,8 @@ class HokkaidoDCATProfile(RDFProfile):
         g.bind("hkd", HKD)
         self._replace(dataset_ref, DCT.title, Literal(dataset_dict.get("title") or dataset_dict["name"], lang="ja"))
         self._replace(dataset_ref, DCT.description, Literal(_description(dataset_dict), lang="ja"))
+        if not (dataset_dict.get("notes") or "").strip():  # so that a reader keeps the notes empty
+            g.add((dataset_ref, HKD.descriptionFromTitle, Literal("true")))
         g.add((dataset_ref, DCT.language, JAPANESE))
         g.add((JAPANESE, RDF.type, DCT.LinguisticSystem))
 
@@ -202,6 +203,12 @@ class HokkaidoDCATProfile(RDFProfile):
                 g.add((url, RDF.type, RDFS.Resource))
         for fmt in list(g.objects(distribution, DCT["format"])):
             if isinstance(fmt, Literal):
+                if (distribution, DCAT.mediaType, None) not in g:
+                    # the media type the format implies (CSV: text/csv), as CKAN's list of formats
+                    # gives it: a reader that stores it at once has nothing to guess on its next run
+                    known = resource_formats().get(str(fmt).strip().lower())
+                    if known and "/" in (known[0] or ""):
+                        g.add((distribution, DCAT.mediaType, Literal(known[0])))
                 g.remove((distribution, DCT["format"], fmt))
                 ref = file_type(str(fmt))
                 if ref is None:  # a format the vocabulary does not name: described, not lost
@@ -236,6 +243,8 @@ class HokkaidoDCATProfile(RDFProfile):
         dataset_dict["extras"] = [e for e in dataset_dict.get("extras") or [] if e.get("key") not in found]
         for field, value in found.items():
             self._set_dataset_value(dataset_dict, field, value)
+        if str(self.g.value(dataset_ref, HKD.descriptionFromTitle)) == "true":
+            dataset_dict["notes"] = ""  # the description was made from the title: the dataset has none
         return dataset_dict
 
 
