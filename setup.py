@@ -4,7 +4,7 @@ setup(
     name="ckanext-hokkaido",
     version="0.1.0",
     description="Hokkaido open-data portal: prefecture schema, municipal "
-                "harvesters and publishing tracker for CKAN 2.11",
+                "harvesters and publishing tracker for CKAN 2.12 (and 2.11)",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="AGPL-3.0-or-later",

@@ -110,7 +110,7 @@ def feed_url_for(url: str) -> str:
     return url
 
 
-def _is_dcat_us(payload: Any) -> bool:
+def is_dcat_us(payload: Any) -> bool:
     if not isinstance(payload, Mapping) or not isinstance(payload.get("dataset"), list):
         return False
     context = payload.get("@context")
@@ -186,7 +186,7 @@ class DcatAdapter(SourceAdapter):
                 return self._from_jsonld(response, response.json())
             return self._from_rdf(response, response.text().text, rdf_format)
         payload = response.json()
-        if self.format == "dcat-us" or (self.format == "auto" and _is_dcat_us(payload)):
+        if self.format == "dcat-us" or (self.format == "auto" and is_dcat_us(payload)):
             return _Page(dcat_us=self._from_dcat_us(response, payload))
         if isinstance(payload, (Mapping, list)) and (
             isinstance(payload, list) or "@context" in payload or "@graph" in payload

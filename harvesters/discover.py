@@ -13,7 +13,11 @@ Then it probes what it found (:func:`harvesters.probe.probe`): portals of
 every kind we harvest, catalog files, pages of data files, on the site or on
 another host the site links to. A link to a shared portal (HARP, BODIK, the
 national catalogue) is mapped to that shared source, never probed as a new
-one.
+one: a link whose text or address names open data, or any link to such a
+host on a page reached through an open-data link (「BODIK ODCS」 on the
+open-data page). A page whose only data links lead to a source found
+already (the open-data page linking to the catalog file) is that source's
+page, not a source of its own: it is not proposed.
 
 Each source found carries its kind, the evidence (the chain of pages and
 link texts that led there), the datasets seen and a confidence: ``high``
@@ -213,12 +217,14 @@ def discover(homepage: str, client: HttpClient, *, code: str = "", max_depth: in
                 f"{response.url}: JavaScriptで描かれるページで、リンクを読めません / "
                 "the page is drawn by JavaScript: no links to read")
             continue
+        # this page was reached through a link that names open data
+        open_data_page = any(_score(_Link(s.url, s.text)) == 2 for s in chain)
         for link in links:
             score = _score(link)
             step = Step(page=response.url, text=link.text[:120], url=link.url)
             host = urlsplit(link.url).hostname or ""
             if host in SHARED_PORTALS:
-                if score or "opendata" in link.url.lower():
+                if score or "opendata" in link.url.lower() or open_data_page:
                     key, label = SHARED_PORTALS[host]
                     shared.setdefault(key, Found(kind="shared", url=link.url, confidence="high",
                                                  evidence=[*chain, step], shared=key, detail=label))
@@ -232,6 +238,7 @@ def discover(homepage: str, client: HttpClient, *, code: str = "", max_depth: in
                 heapq.heappush(queue, (-score, depth + 1, order, link.url, (*chain, step)))
     result.found.extend(shared.values())
     probed: set[str] = set()
+    pages: list[tuple[Found, tuple[str, ...]]] = []
     for url, (_n, chain) in sorted(candidates.items(), key=lambda item: (len(item[1][1]), item[1][0]))[:max_probes]:
         try:
             found = prober(url, client, municipality_code=code or None)
@@ -247,10 +254,23 @@ def discover(homepage: str, client: HttpClient, *, code: str = "", max_depth: in
             confidence = "medium"
         else:
             confidence = "low"
-        result.found.append(Found(kind=found.kind, url=found.url, confidence=confidence, evidence=list(chain),
-                                  datasets=found.datasets, config=found.config, detail=found.detail))
+        source = Found(kind=found.kind, url=found.url, confidence=confidence, evidence=list(chain),
+                       datasets=found.datasets, config=found.config, detail=found.detail)
+        result.found.append(source)
+        if found.kind == "webpage":
+            pages.append((source, found.data_links))
+    _drop_pages_of_found_sources(result, pages)
     _prefer_listings(result)
     return result
+
+
+def _drop_pages_of_found_sources(result: Discovery, pages: list[tuple[Found, tuple[str, ...]]]) -> None:
+    """A page of file links whose every data link is a source found too
+    (the catalog file it links to) is that source's page: not proposed."""
+    for page, links in pages:
+        others = {f.url for f in result.found if f is not page}
+        if links and set(links) <= others:
+            result.found.remove(page)
 
 
 def _prefer_listings(result: Discovery) -> None:

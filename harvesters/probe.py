@@ -28,7 +28,7 @@ from harvesters.errors import BadResponse, HarvestError, HttpStatusError, LimitE
 from harvesters.client import HttpClient, HttpResponse
 from harvesters.catalog_csv import NEW_TEMPLATE, CatalogCsvAdapter, read_catalog
 from harvesters.ckan import CkanAdapter
-from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, _is_dcat_us
+from harvesters.dcat import HUB_FEED_PATH, DcatAdapter, is_dcat_us
 from harvesters.shirasagi import ShirasagiAdapter
 from harvesters.webpage import WebpageAdapter, extract_datasets
 
@@ -58,6 +58,7 @@ class ProbeResult:
     :ivar config: the adapter configuration to register.
     :ivar datasets: how many datasets the source lists now (``None`` if unknown).
     :ivar detail: one line on how the kind was recognised or why not.
+    :ivar data_links: for a ``webpage``, the data files it links to.
     """
 
     probed_url: str
@@ -66,6 +67,7 @@ class ProbeResult:
     config: dict[str, Any] = dataclasses.field(default_factory=dict)
     datasets: int | None = None
     detail: str = ""
+    data_links: tuple[str, ...] = ()
 
     @property
     def recognized(self) -> bool:
@@ -157,7 +159,7 @@ class _Prober:
         if isinstance(payload, dict) and "success" in payload and isinstance(payload.get("result"), list):
             if "/package_list" in response.url:
                 return self.quietly(lambda: self.shirasagi(response.url.split("/package_list", 1)[0] + "/"))
-        if _is_dcat_us(payload) or (isinstance(payload, (dict, list)) and (
+        if is_dcat_us(payload) or (isinstance(payload, (dict, list)) and (
                 isinstance(payload, list) or "@context" in payload or "@graph" in payload)):
             return self.quietly(lambda: self.dcat(response.url))
         return None
@@ -195,15 +197,17 @@ class _Prober:
 
     def webpage(self, response: HttpResponse) -> ProbeResult | None:
         datasets, _, _ = extract_datasets(response.text().text, response.url)
-        if datasets:
-            return self.result("webpage", response.url, {}, len(datasets),
-                               f"{sum(len(d.resources) for d in datasets)} links to data files")
-        adapter = WebpageAdapter(response.url, {"follow": 1, "max_pages": 10}, self.client)
-        datasets = adapter.page_datasets()
-        if datasets:
-            return self.result("webpage", response.url, {"follow": 1}, len(datasets),
-                               f"{sum(len(d.resources) for d in datasets)} links to data files one level down")
-        return None
+        config: dict[str, Any] = {}
+        where = ""
+        if not datasets:
+            adapter = WebpageAdapter(response.url, {"follow": 1, "max_pages": 10}, self.client)
+            datasets, config, where = adapter.page_datasets(), {"follow": 1}, " one level down"
+        if not datasets:
+            return None
+        links = tuple(dict.fromkeys(r["url"] for d in datasets for r in d.resources))
+        return dataclasses.replace(
+            self.result("webpage", response.url, config, len(datasets), f"{len(links)} links to data files{where}"),
+            data_links=links)
 
     # -- the whole probe ------------------------------------------------------
 

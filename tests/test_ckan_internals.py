@@ -125,16 +125,16 @@ def test_ckanext_harvest_gather_stage_is_what_the_run_calls():
 
 
 def test_ckanext_harvest_reindexes_a_source_as_the_chained_action_expects():
-    # ckanext.hokkaido.harvest.logic.harvest_source_reindex replaces, on 2.12,
+    # ckanext.hokkaido.harvest.action.harvest_source_reindex replaces, on 2.12,
     # ckanext-harvest's indexing of a source read with validate=False as the
     # copy package_show answers from. Review it when that changes.
     from ckanext.harvest.logic.action.update import harvest_source_reindex
     body = source_of(harvest_source_reindex)
     assert "validate=False" in body and "index_package(" in body, \
-        "ckanext-harvest: harvest_source_reindex indexes otherwise; review harvest/logic.py's chained action"
+        "ckanext-harvest: harvest_source_reindex indexes otherwise; review harvest/action.py's chained action"
     if MAJOR_MINOR >= (2, 12):
         assert 'new_dict["with_custom_schema"] = package_dict' in body, \
-            "ckanext-harvest: harvest_source_reindex builds its search copy otherwise; review harvest/logic.py"
+            "ckanext-harvest: harvest_source_reindex builds its search copy otherwise; review harvest/action.py"
 
 
 def test_ckanext_xloader_loading_steps_the_tables_job_calls():

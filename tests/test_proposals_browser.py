@@ -26,7 +26,7 @@ PASSWORD = "Hokkaido-steward-1"
 
 @pytest.fixture(scope="module")
 def proposed(ckan_server):
-    from ckanext.hokkaido import proposals
+    from ckanext.hokkaido.sources import proposals
     make_steward("hakodate-editor", PASSWORD, HAKODATE, "函館市")
     make_steward("otaru-editor", PASSWORD, "012033", "小樽市")
     with PortalServer() as site, PortalServer() as catalogue, \

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from ckanext.hokkaido import registry
 
-__all__ = ["official_code", "organization_code", "may_publish_for", "is_reserved_name"]
+__all__ = ["official_code", "organization_code", "may_publish_for", "is_reserved_name", "municipality_editor"]
 
 
 def official_code(name: Optional[str], parent: Optional[str]) -> Optional[str]:
@@ -74,3 +74,15 @@ def speaks_for_sql(name: str, parent: str, code: str) -> str:
     expressions; binds ``:official_codes`` (:func:`codes`)."""
     return (f"({code} = ANY(:{CODES_PARAM}) AND ({name} = {code} "
             f"OR (NOT {name} = ANY(:{CODES_PARAM}) AND {parent} = {code})))")
+
+
+def municipality_editor(context: dict[str, Any], code: Optional[str], refusal: str) -> dict[str, Any]:
+    """An auth function's answer: editors and admins of the municipality's
+    organization pass (sysadmins pass every auth function without calling
+    it); anyone else is refused with ``refusal``."""
+    from ckan import authz
+
+    user = context.get("user")
+    if user and code and authz.users_role_for_group_or_org(code, user) in ("editor", "admin"):
+        return {"success": True}
+    return {"success": False, "msg": refusal}

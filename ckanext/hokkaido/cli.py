@@ -1,4 +1,6 @@
-"""``ckan hokkaido ...`` commands. Thin: the work lives in ``logic``.
+"""``ckan hokkaido ...`` commands. Thin: the work lives in the rooms
+(``inventory``, ``harvest``, ``tables``, ``tracker`` …) and in the portal's
+outbound client (:mod:`ckanext.hokkaido.outbound`).
 
 Exit codes tell cron the truth: 0 all done, 1 done but some rows or
 sources need a person, 2 nothing could be done (bad file, bad usage).
@@ -13,6 +15,8 @@ import click
 
 from ckan.plugins import toolkit
 
+from ckanext.hokkaido.progress import ProgressLine
+
 __all__ = ["hokkaido"]
 
 
@@ -20,26 +24,27 @@ def _site_user() -> str:
     return toolkit.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
 
-class _ProgressLine:
-    """One progress line on stderr: rewritten in place on a terminal,
-    printed every ``every`` items otherwise (cron logs stay readable)."""
-
-    def __init__(self, label: str, every: int = 100) -> None:
-        self.label = label
-        self.every = every
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int, detail: str) -> None:
-        line = f"{self.label} {done}/{total} {detail}"
-        if self.tty:
-            click.echo("\r" + line, nl=done == total, err=True)
-        elif done == total or done % self.every == 0:
-            click.echo(line, err=True)
-
-
 @click.group(short_help="北海道ポータル / Hokkaido portal commands")
 def hokkaido() -> None:
     """Hokkaido open-data portal: inventory, municipalities, harvest."""
+
+
+@hokkaido.command("settings")
+@click.option("--changed", is_flag=True, help="Only the options the configuration file sets.")
+def show_settings(changed: bool) -> None:
+    """Print every option of ckanext-hokkaido with the value the portal runs
+    with, its declared default and the plugin that declares (and reads) it."""
+    from ckanext.hokkaido.settings import effective
+
+    plugin = None
+    for setting in effective():
+        if changed and not setting.explicit:
+            continue
+        if setting.plugin != plugin:
+            plugin = setting.plugin
+            click.echo(f"# {plugin}")
+        origin = "設定ファイル / set in the config" if setting.explicit else "既定値 / default"
+        click.echo(f"{setting.key} = {setting.value}    ({origin}; default {setting.default!r})")
 
 
 @hokkaido.command("import-inventory")
@@ -59,11 +64,11 @@ def import_inventory(path: str, dry_run: bool, encoding: Optional[str],
     from ckanext.hokkaido.inventory import file as inventory
     from ckanext.hokkaido.inventory import importer as logic
 
-    progress = _ProgressLine("取込 / import")
+    progress = ProgressLine("取込 / import")
     try:
         report = logic.import_inventory(
             path, user or _site_user(), dry_run=dry_run, encoding=encoding,
-            progress=lambda done, total, r: progress(
+            progress=lambda done, total, r: progress.count(
                 done, total, f"(+{len(r.created)} ~{len(r.updated)} "
                              f"={len(r.unchanged)} !{r.rejected_rows})"))
     except inventory.InventoryFileError as e:
@@ -115,9 +120,9 @@ def init() -> None:
     steward edited are kept and nothing is deleted."""
     from ckanext.hokkaido import portal_setup
 
-    progress = _ProgressLine("組織 / organizations", every=60)
+    progress = ProgressLine("組織 / organizations", every=60)
     report = portal_setup.init_organizations(
-        _site_user(), progress=lambda done, total: progress(done, total, ""))
+        _site_user(), progress=lambda done, total: progress.count(done, total, ""))
     click.echo(report.summary())
 
 
@@ -207,7 +212,7 @@ def tables_load(resource_id: Optional[str], everything: bool, sync: bool) -> Non
         chosen = [r for r in chosen if tables.is_tabular(r)]
     else:
         chosen = [toolkit.get_action("resource_show")({"ignore_auth": True}, {"id": resource_id})]
-    progress = _ProgressLine("tables", every=50)
+    progress = ProgressLine("tables", every=50)
     outcomes: dict[str, int] = {}
     for n, resource in enumerate(chosen, start=1):
         if sync:
@@ -216,7 +221,7 @@ def tables_load(resource_id: Optional[str], everything: bool, sync: bool) -> Non
             tables.queue(resource, force=True)
             outcome = "queued"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        progress(n, len(chosen), f"{resource['id']} {outcome}")
+        progress.count(n, len(chosen), f"{resource['id']} {outcome}")
     click.echo(" ".join(f"{k}={v}" for k, v in sorted(outcomes.items())) or "no tabular resource")
     sys.exit(1 if outcomes.get("error") else 0)
 
@@ -229,11 +234,11 @@ def tables_check() -> None:
     changed. Run nightly after the harvest."""
     from harvesters.errors import HarvestError
     from ckanext.hokkaido import tables
-    from ckanext.hokkaido.tables import store
+    from ckanext.hokkaido.tables import analysis, store
     from ckanext.hokkaido.tables.load import make_client
     records = store.loaded_resources()
-    progress = _ProgressLine("tables check", every=50)
-    counts = {"queued": 0, "unchanged": 0, "gone": 0, "unreachable": 0}
+    progress = ProgressLine("tables check", every=50)
+    counts = {"queued": 0, "unchanged": 0, "analysed": 0, "gone": 0, "unreachable": 0}
     with make_client() as client:
         for n, record in enumerate(records, start=1):
             try:
@@ -249,14 +254,17 @@ def tables_check() -> None:
                     head = client.head(resource["url"])
                 except HarvestError as exc:
                     counts["unreachable"] += 1
-                    progress(n, len(records), f"{record['resource_id']} {exc.message_en}")
+                    progress.count(n, len(records), f"{record['resource_id']} {exc.message_en}")
                     continue
                 etag, modified = head.headers.get("ETag"), head.headers.get("Last-Modified")
                 changed = (not etag and not modified) or etag != record["etag"] or modified != record["last_modified"]
             if changed:
                 tables.queue(resource)
+            elif record["sha256"] and record["profile_version"] != analysis.version_of(record):
+                analysis.refresh(record["resource_id"])  # an upgrade changed what a quick analysis holds
+                counts["analysed"] += 1
             counts["queued" if changed else "unchanged"] += 1
-            progress(n, len(records), f"{record['resource_id']} {'queued' if changed else 'unchanged'}")
+            progress.count(n, len(records), f"{record['resource_id']} {'queued' if changed else 'unchanged'}")
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
     sys.exit(1 if counts["unreachable"] else 0)
 
@@ -320,19 +328,26 @@ def mcp(ctx: click.Context, http: bool, host: str, port: int, workers: int) -> N
     server.build(stdio_token=token).run("stdio")
 
 
-from ckanext.hokkaido.harvest.commands import harvest  # noqa: E402
+from ckanext.hokkaido.harvest.commands import harvest_command  # noqa: E402
 
-hokkaido.add_command(harvest)
+
+def _day_snapshot():
+    """The tracker's snapshot of the day, which the nightly harvest takes last."""
+    from ckanext.hokkaido import tracker
+    return tracker.take_day_snapshot()
+
+
+hokkaido.add_command(harvest_command(_day_snapshot))
 
 
 @hokkaido.command("register-known-portals")
 def register_known_portals() -> None:
     """Register a harvest source for each portal in known_portals.csv
     (札幌市 CKAN, BODIK, HARP, 室蘭市 ArcGIS Hub, 函館市's page). Safe to rerun."""
-    from ckanext.hokkaido import portal_setup
+    from ckanext.hokkaido.sources import known_portals
 
     try:
-        report = portal_setup.register_known_portals(_site_user())
+        report = known_portals.register_known_portals(_site_user())
     except toolkit.ObjectNotFound as e:
         toolkit.error_shout(str(e))
         sys.exit(2)
@@ -370,9 +385,9 @@ def probe(url: Optional[str], code: Optional[str], from_file: Optional[str], reg
 
     from harvesters.probe import KIND_LABELS, probe as run_probe
 
-    from ckanext.hokkaido import onboarding, registry
+    from ckanext.hokkaido import outbound, registry
     from ckanext.hokkaido.harvest import tokens
-    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+    from ckanext.hokkaido.sources import registration
 
     if from_file:
         if url or code or api_key_env:
@@ -397,7 +412,7 @@ def probe(url: Optional[str], code: Optional[str], from_file: Optional[str], reg
             toolkit.error_shout(problem)
             sys.exit(2)
         tokens.remember(api_key)
-    with HokkaidoHarvesterBase.make_client(api_key, url) as client:
+    with outbound.make_client(api_key, url) as client:
         result = run_probe(url, client, municipality_code=code)
     if not result.recognized:
         toolkit.error_shout(tokens.redact(
@@ -420,8 +435,8 @@ def probe(url: Optional[str], code: Optional[str], from_file: Optional[str], reg
             "host than the URL probed, which the token was given for")
         sys.exit(2)
     try:
-        name = onboarding.register(result.kind, result.url, result.config, code, _site_user(), api_key)
-    except onboarding.RegistrationRefused as e:
+        name = registration.register(result.kind, result.url, result.config, code, _site_user(), api_key)
+    except registration.RegistrationRefused as e:
         toolkit.error_shout(str(e))
         sys.exit(2)
     click.echo(f"registered harvest source {name}")
@@ -431,12 +446,12 @@ def _probe_file(path: str, register: bool) -> int:
     """``probe --from-file``: one line of result a row; the exit code."""
     from harvesters.probe import KIND_LABELS, probe as run_probe
 
-    from ckanext.hokkaido import onboarding
-    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+    from ckanext.hokkaido import outbound
+    from ckanext.hokkaido.sources import registration
 
     try:
-        rows = onboarding.read_file(path)
-    except onboarding.RegistrationRefused as e:
+        rows = registration.read_file(path)
+    except registration.RegistrationRefused as e:
         toolkit.error_shout(str(e))
         return 2
     user = _site_user() if register else None
@@ -447,11 +462,11 @@ def _probe_file(path: str, register: bool) -> int:
             failed += 1
             click.echo(f"{where}: BAD ROW {row.problem}")
             continue
-        already = onboarding.source_registered_at(row.url)
+        already = registration.registered_at(row.url, row.code or None)
         if already:
             click.echo(f"{where}: 登録済みです（収集元 {already}） / already registered as source {already}")
             continue
-        with HokkaidoHarvesterBase.make_client(None, row.url) as client:
+        with outbound.make_client(None, row.url) as client:
             result = run_probe(row.url, client, municipality_code=row.code)
         if not result.recognized:
             failed += 1
@@ -462,8 +477,8 @@ def _probe_file(path: str, register: bool) -> int:
             click.echo(f"{where}: {found}")
             continue
         try:
-            name = onboarding.register(result.kind, result.url, result.config, row.code, user)
-        except onboarding.RegistrationRefused as e:
+            name = registration.register(result.kind, result.url, result.config, row.code, user)
+        except registration.RegistrationRefused as e:
             click.echo(f"{where}: {found}; NOT REGISTERED {e}")
             continue
         click.echo(f"{where}: {found}; registered harvest source {name}")
@@ -493,8 +508,8 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
 
     from harvesters.discover import discover as run_discover, sort_key
 
-    from ckanext.hokkaido import onboarding, proposals, registry
-    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+    from ckanext.hokkaido import outbound, registry
+    from ckanext.hokkaido.sources import decision
 
     if bool(code) == bool(everyone):
         toolkit.error_shout("--municipality CODE か --all のどちらかを指定してください / "
@@ -513,7 +528,7 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
     towns = [registry.get(code)] if code else list(registry.municipalities())
     user = _site_user() if register else None
     findings, unsearched = [], 0
-    with HokkaidoHarvesterBase.make_client() as client:
+    with outbound.make_client() as client:
         for done, town in enumerate(towns, 1):
             head = f"[{done}/{len(towns)}] {town.code} {town.name}"
             start = homepage or town.homepage_url
@@ -526,21 +541,8 @@ def discover(code: Optional[str], everyone: bool, homepage: Optional[str], regis
             entry = result.to_dict()
             entry["name"] = town.name
             for found, shown in zip(result.found, entry["found"]):
-                shown["registered"] = None
-                if found.kind == "shared":
-                    shown["action"] = f"shared source {found.shared}"
-                elif register and found.confidence == "high":
-                    try:
-                        shown["registered"] = onboarding.register(found.kind, found.url, found.config,
-                                                                  town.code, user)
-                        shown["action"] = f"registered {shown['registered']}"
-                    except onboarding.RegistrationRefused as e:
-                        shown["action"] = str(e)
-                elif onboarding.source_registered_at(found.url):
-                    shown["action"] = "already registered"
-                else:
-                    proposals.propose(town.code, found)
-                    shown["action"] = f"proposed to stewards (/municipalities/{town.code}/proposals)"
+                outcome = decision.decide(found, town.code, register=register, user=user)
+                shown["registered"], shown["action"] = outcome.registered, outcome.action
             findings.append(entry)
             if not result.found:
                 unsearched += bool(result.problems) and not result.tried

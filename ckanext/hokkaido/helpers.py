@@ -62,13 +62,10 @@ def hokkaido_status_label(status: str) -> str:
 
 
 def hokkaido_harvester_title(source_type: str) -> str:
-    """A harvest source type by its harvester's title (``hokkaido_ckan`` →
-    the CKAN harvester's title); the type itself if no harvester has it."""
-    try:
-        infos = toolkit.get_action("harvesters_info_show")({}, {})
-    except KeyError:  # ckanext-harvest not loaded
-        return source_type
-    return next((i["title"] for i in infos if i["name"] == source_type), source_type)
+    """A harvest source type by its harvester's title
+    (:func:`ckanext.hokkaido.harvest.kinds.harvester_title`)."""
+    from ckanext.hokkaido.harvest.kinds import harvester_title
+    return harvester_title(source_type)
 
 
 def hokkaido_front_page() -> dict[str, Any]:

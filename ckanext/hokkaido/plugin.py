@@ -22,6 +22,9 @@ from ckanext.hokkaido.mcp import views as mcp_views
 from ckanext.hokkaido.security import action as security_action
 from ckanext.hokkaido.security import csrf as csrf_rules
 from ckanext.hokkaido.security import headers, uploads
+from ckanext.hokkaido.sources import action as sources_action
+from ckanext.hokkaido.sources import auth as sources_auth
+from ckanext.hokkaido.sources import views as sources_views
 from ckanext.hokkaido.standard import action as standard_action
 from ckanext.hokkaido.standard import auth as standard_auth
 from ckanext.hokkaido.standard import views as standard_views
@@ -88,10 +91,12 @@ def _members(*modules: Any) -> Any:
 
 
 @toolkit.blanket.blueprints(lambda: [getattr(module, name) for module in (views, community_views, tables_views,
-                                                                         standard_views, mcp_views, interop_views)
+                                                                         standard_views, mcp_views, interop_views,
+                                                                         sources_views)
                                      for name in module.__all__])
-@toolkit.blanket.actions(_members(action, community_action, tables_action, security_action, standard_action))
-@toolkit.blanket.auth_functions(_members(auth, community_auth, standard_auth))
+@toolkit.blanket.actions(_members(action, community_action, tables_action, security_action, standard_action,
+                                  sources_action))
+@toolkit.blanket.auth_functions(_members(auth, community_auth, standard_auth, sources_auth))
 @toolkit.blanket.cli
 @toolkit.blanket.helpers
 @toolkit.blanket.validators

@@ -132,10 +132,37 @@ def policy_page_only(server: PortalServer, town: str, **_: object) -> Truth:
     return None
 
 
+BODIK_ORGANIZATION = "https://data.bodik.jp/organization/013951"
+
+
+def bodik_on_the_open_data_page(server: PortalServer, town: str, **_: object) -> Truth:
+    """The open-data page links to BODIK by the portal's name only (「BODIK ODCS」:
+    no open-data word in the text or the address)."""
+    _home(server, town, '<footer><a href="/opendata/">オープンデータ</a></footer>')
+    server.respond("/opendata/", html(f"オープンデータ | {town}", "<h1>オープンデータ</h1>"
+                                      "<p>本町のデータは次のサイトで公開しています。</p>"
+                                      f'<p><a href="{BODIK_ORGANIZATION}">BODIK ODCS</a></p>'))
+    return ("shared", "bodik")
+
+
+def catalog_on_the_open_data_page(server: PortalServer, town: str, **_: object) -> Truth:
+    """The open-data page's only data link is the catalog file (オープンデータ一覧)."""
+    from tests.fakes.catalog import NEW_HEADER, new_row, to_csv
+
+    _home(server, town, '<footer><a href="/opendata/">オープンデータ</a></footer>')
+    server.respond("/opendata/", html(f"オープンデータ | {town}", "<h1>オープンデータ</h1>"
+                                      '<p><a href="/opendata/opendata_list.csv">オープンデータ一覧（CSV）</a></p>'))
+    rows = [new_row("013951", 1, "aed", "AED設置箇所一覧", "AED設置箇所", f"{server.url}/opendata/aed.csv"),
+            new_row("013951", 2, "hinanjo", "指定緊急避難場所一覧", "避難場所", f"{server.url}/opendata/hinanjo.csv")]
+    server.respond("/opendata/opendata_list.csv", text_response(to_csv(NEW_HEADER, rows), content_type="text/csv"))
+    return ("catalog_csv", server.url + "/opendata/opendata_list.csv")
+
+
 #: every structure, by name
 STRUCTURES: dict[str, Callable[..., Truth]] = {
     "footer": footer_link, "submenu": submenu_two_levels, "image": image_link, "redirect": redirected_top,
     "shift_jis": shift_jis_site, "euc_jp": euc_jp_site, "ckan_elsewhere": ckan_elsewhere,
     "harp": links_to_harp, "robots": robots_blocked, "javascript": javascript_only, "none": no_open_data,
-    "policy": policy_page_only,
+    "policy": policy_page_only, "bodik_named": bodik_on_the_open_data_page,
+    "catalog_page": catalog_on_the_open_data_page,
 }

@@ -11,7 +11,7 @@ import pytest
 from ckan.lib.search.common import make_connection
 from ckan.plugins import toolkit
 
-from ckanext.hokkaido.harvest.base import dataset_name, portal_key
+from ckanext.hokkaido.harvest.identity import dataset_name, portal_key
 from tests.harvest.helpers import FAST_HARVEST
 
 pytestmark = [

@@ -14,7 +14,7 @@ from ckan import model
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import extras
-from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase, clean_tags, dataset_name, portal_key
+from ckanext.hokkaido.harvest.identity import dataset_name, portal_key, with_source_url
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
 
@@ -89,33 +89,6 @@ def test_dataset_names_are_short_stable_and_valid():
     assert dataset_name("014257", "example.org", "1") != dataset_name("014257", "data.bodik.jp", "1")
 
 
-def test_tags_are_made_acceptable():
-    # Bad input: tags with characters CKAN refuses, a one-letter tag, duplicates.
-    assert clean_tags(["子育て・教育", "水", "人口（総数）", "人口", "人口", "a/b", "x" * 150]) == [
-        "子育て-教育", "人口-総数", "人口", "a-b", "x" * 100]
-
-
-def test_local_edit_rules():
-    # Bad input: a local value where the source now has none, a protected
-    # field, and a field the previous harvest wrote and the source emptied.
-    existing = {"title": "ローカル題名", "notes": "ローカル説明", "license_id": "cc-by", "tags": [{"name": "古い"}],
-                "resources": [{"id": "r1", "url": "https://x/a.csv", "name": "a", "format": "CSV",
-                               "description": "", "position": 0}],
-                "category": "行政", "tag_string": "古い"}
-    previous = {"title": "題名", "notes": "元の説明", "license_id": "cc-by", "tags": [{"name": "古い"}],
-                "resources": []}
-    fields = {"title": "新しい題名", "notes": "", "license_id": "", "tags": [{"name": "新"}],
-              "resources": [{"url": "https://x/a.csv", "name": "A", "format": "CSV", "description": "d"}]}
-    merged = HokkaidoHarvesterBase.merge(existing, fields, previous, ("title",))
-    assert merged["title"] == "ローカル題名"  # protected
-    assert merged["notes"] == "ローカル説明"  # edited locally, the source has none
-    assert merged["license_id"] == ""  # not edited locally: the source's removal arrives
-    assert merged["tags"] == [{"name": "新"}] and "tag_string" not in merged
-    assert merged["resources"] == [{"id": "r1", "url": "https://x/a.csv", "name": "A", "format": "CSV",
-                                    "description": "d", "position": 0}]  # same resource id
-    assert merged["category"] == "行政"
-
-
 def test_report_action(harvest):
     # Bad input: no id; an unknown job id; then a source id instead of a job id.
     action = toolkit.get_action("hokkaido_harvest_report")
@@ -136,9 +109,9 @@ def test_the_duplicate_check_by_source_url_reads_its_index(harvest):
     long_url = "https://opendata.example.jp/dataset/" + "a" * 5000
     made = toolkit.get_action("package_create")(harvest.context(), {
         "name": "long-source-url", "title": "長いURL", "owner_org": harvest.owner["id"], "source_url": long_url})
-    query = HokkaidoHarvesterBase._with_source_url(long_url)
+    query = with_source_url(long_url)
     assert [p.id for p in query] == [made["id"]]
-    assert HokkaidoHarvesterBase._with_source_url(long_url[:-1]).all() == []
+    assert with_source_url(long_url[:-1]).all() == []
 
     # a portal's worth of extras (on another dataset), analysed, so that the
     # plan is the one a real portal gets: with a handful of rows the planner

@@ -30,7 +30,7 @@ from ckanext.harvest.model import HarvestGatherError, HarvestJob, HarvestObject,
 
 from ckanext.hokkaido import tracker
 from ckanext.hokkaido.harvest import commands, errors, nightly
-from ckanext.hokkaido.harvest.base import dataset_name, portal_key
+from ckanext.hokkaido.harvest.identity import dataset_name, portal_key
 
 from tests.harvest.helpers import (HAKODATE, NIGHTLY_MARKS, OTARU, SAPPORO, SEARCH, SMTP_PORT, decoded, jobs_of,
                                    indexed, make_source, run)
@@ -553,7 +553,7 @@ def test_one_sources_records_are_written_by_every_import_thread(cli, harvest, po
 
     source = make_source(harvest, portals(45).url, SAPPORO)
     threads: set[str] = set()
-    write = jobs._fetch_and_import
+    write = jobs.fetch_and_import
     failing, raised = make_dataset(30)["id"], []
 
     def noting(harvester, obj):
@@ -563,7 +563,7 @@ def test_one_sources_records_are_written_by_every_import_thread(cli, harvest, po
             raise RuntimeError("connection to the database lost")
         write(harvester, obj)
 
-    monkeypatch.setattr(jobs, "_fetch_and_import", noting)
+    monkeypatch.setattr(jobs, "fetch_and_import", noting)
     result = run(cli, "--source", source["name"])
     assert raised == [failing] and result.exit_code == nightly.EXIT_FAILED, result.all_output
     assert "unexpected error" in result.all_output
@@ -573,7 +573,7 @@ def test_one_sources_records_are_written_by_every_import_thread(cli, harvest, po
     assert 20 <= len(written) < 45  # the failing record's chunk stopped there, the others finished or stopped
     assert set(indexed(q="*:*")) == {d["name"] for d in written.values()}
 
-    monkeypatch.setattr(jobs, "_fetch_and_import", lambda harvester, obj: (
+    monkeypatch.setattr(jobs, "fetch_and_import", lambda harvester, obj: (
         threads.add(threading.current_thread().name), write(harvester, obj)))
     threads.clear()
     assert run(cli, "--source", source["name"], "--workers", "1").exit_code == 0
@@ -618,8 +618,8 @@ def test_import_processes_write_a_sources_records(cli, harvest, portals, monkeyp
     source = make_source(harvest, portals(45).url, SAPPORO)
     failing = make_dataset(30)
     in_the_run = []
-    write = jobs._fetch_and_import
-    monkeypatch.setattr(jobs, "_fetch_and_import", lambda *args: (in_the_run.append(args), write(*args)))
+    write = jobs.fetch_and_import
+    monkeypatch.setattr(jobs, "fetch_and_import", lambda *args: (in_the_run.append(args), write(*args)))
     default_threshold = jobs.PROCESS_MIN_RECORDS
     monkeypatch.setattr(jobs, "PROCESS_MIN_RECORDS", 1)  # 45 records go to the processes
     statements = REFUSE_RECORD.format(title=failing["title"], guid=failing["id"])

@@ -84,3 +84,24 @@ def test_an_open_data_page_without_data_is_not_a_source(portal, client):
     municipal_sites.policy_page_only(portal, "占冠村")
     result = discover(portal.url + "/", client)
     assert result.found == [] and portal.url + "/od-policy/" in result.tried
+
+
+def test_a_shared_portal_named_only_by_its_name_on_the_open_data_page_is_found(portal, client):
+    # Bad input: the link to BODIK reads 「BODIK ODCS」, with no open-data word in its text
+    # or address; it stands on the page the homepage's オープンデータ link leads to.
+    municipal_sites.bodik_on_the_open_data_page(portal, "ニセコ町")
+    (source,) = discover(portal.url + "/", client, code="013951").found
+    assert (source.kind, source.shared, source.url) == ("shared", "bodik", municipal_sites.BODIK_ORGANIZATION)
+    assert [step.text for step in source.evidence] == ["オープンデータ", "BODIK ODCS"]
+    # the same link on the homepage itself, not reached through an open-data link, is not taken
+    portal.respond("/", municipal_sites.html("ニセコ町", f'<a href="{municipal_sites.BODIK_ORGANIZATION}">BODIK</a>'))
+    assert discover(portal.url + "/", client, code="013951").found == []
+
+
+def test_the_open_data_page_that_only_links_the_catalog_is_not_a_source_of_its_own(portal, client):
+    # Bad input: the open-data page's only data link is the catalog file found too; it
+    # was proposed as a second, "web page" source.
+    kind, url = municipal_sites.catalog_on_the_open_data_page(portal, "ニセコ町")
+    found = discover(portal.url + "/", client, code="013951").found
+    assert [(f.kind, f.url) for f in found] == [(kind, url)], [f.to_dict() for f in found]
+    assert found[0].datasets == 2 and found[0].confidence == "high"

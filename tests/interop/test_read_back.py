@@ -27,7 +27,7 @@ from ckan.plugins import toolkit
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from ckanext.hokkaido.harvest.base import PREFECTURE_FIELDS
+from ckanext.hokkaido.harvest.merging import PREFECTURE_FIELDS
 from tests.database import reset_portal_db
 from tests.fakes.portal_server import PortalResponse, text_response
 from tests.harvest.jobs import run_job

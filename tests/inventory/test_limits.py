@@ -130,12 +130,12 @@ def test_limits_are_the_callers(tmp_path):
 def test_limits_come_from_the_config():
     # Bad input: none; the settings must reach the harvest's HTTP client (and so every
     # response it parses) and the inventory import alike.
-    from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+    from ckanext.hokkaido.outbound import make_client
     from ckanext.hokkaido.settings import limits_from_config
 
     expected = Limits(max_json_depth=7, max_table_rows=2)
     assert limits_from_config() == expected
-    client = HokkaidoHarvesterBase.make_client()
+    client = make_client()
     try:
         assert client.limits == expected
     finally:

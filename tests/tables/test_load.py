@@ -166,6 +166,34 @@ def test_only_new_or_changed_resources_are_queued(portal):
     toolkit.get_action("job_clear")({"ignore_auth": True}, {})
 
 
+@pytest.mark.ckan_config("ckanext.hokkaido.tables.auto_load", "true")
+def test_a_table_is_queued_when_its_write_commits_and_never_for_a_write_rolled_back(portal):
+    # Bad input: a dataset written and then rolled back (a harvested record whose import
+    # failed after package_create); it used to be queued at once, before the commit, and
+    # its job polled resource_show for a resource that never came.
+    from ckan import model
+    toolkit.get_action("job_clear")({"ignore_auth": True}, {})
+    served = FileServer(portal, GOOD)
+    org = factories.Organization(name="011002", title="札幌市", image_url="")
+    site_user = call_action("get_site_user", {"ignore_auth": True})["name"]
+    fields = dict(name="toshokan", title="図書館一覧", owner_org=org["id"], notes="x",
+                  resources=[{"url": served.url, "format": "CSV", "name": "一覧"}])
+    toolkit.get_action("package_create")({"user": site_user, "defer_commit": True}, dict(fields))
+    assert toolkit.get_action("job_list")({"ignore_auth": True}, {}) == []  # written, not committed: not yet
+    model.Session.rollback()
+    assert model.Package.by_name("toshokan") is None
+    assert toolkit.get_action("job_list")({"ignore_auth": True}, {}) == []  # never
+    resource = call_action("package_create", context={"user": site_user}, **fields)["resources"][0]
+    assert [j["title"] for j in toolkit.get_action("job_list")({"ignore_auth": True}, {})] == \
+        [f"hokkaido table {resource['id']}"]
+    toolkit.get_action("job_clear")({"ignore_auth": True}, {})
+    assert load_resource(resource["id"]) == "loaded"  # the job finds it at once
+    # and the quick analysis is there at the end of the load: the page only reads it
+    profile = call_action("hokkaido_table_profile", resource_id=resource["id"])
+    assert profile["status"] == "loaded" and [c["name"] for c in profile["columns"]][:2] == ["施設名", "住所"]
+    assert store.get(resource["id"])["profile_version"].endswith(store.get(resource["id"])["sha256"])
+
+
 def test_the_profile_of_a_resource_never_loaded(portal):
     resource = dataset("https://example.jp/a.pdf", fmt="PDF")
     assert call_action("hokkaido_table_profile", resource_id=resource["id"]) == {

@@ -11,7 +11,7 @@ from ckan.plugins import toolkit
 
 from ckanext.hokkaido import names
 from ckanext.hokkaido.community import data_requests, schema, use_cases
-from ckanext.hokkaido.logic import validate as _validate
+from ckanext.hokkaido.validation import validate as _validate
 
 __all__ = [
     "hokkaido_use_case_list", "hokkaido_use_case_show", "hokkaido_use_case_create",

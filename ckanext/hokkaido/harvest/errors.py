@@ -38,10 +38,20 @@ from harvesters.errors import HarvestError, HttpStatusError
 
 from ckanext.hokkaido.harvest import tokens
 
-__all__ = ["UNEXPECTED", "describe", "gather_error", "object_error", "details",
+__all__ = ["RecordError", "UNEXPECTED", "describe", "gather_error", "object_error", "details",
            "may_read_detail", "is_member", "prune"]
 
 log = logging.getLogger(__name__)
+
+
+class RecordError(Exception):
+    """A record cannot be imported; ``str()`` is ``"<日本語> (<English>)"``,
+    public (our words); ``detail`` may quote the record."""
+
+    def __init__(self, message_ja: str, message_en: str, detail: Optional[str] = None) -> None:
+        super().__init__(f"{message_ja} ({message_en})")
+        self.detail = detail
+
 
 #: The public message of an exception that is not a :class:`HarvestError`.
 UNEXPECTED = "予期しないエラーが発生しました / an unexpected error occurred"

@@ -16,11 +16,24 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ckanext.hokkaido import registry
-from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase, SourceConfigError
+from ckan.plugins import toolkit
 
-__all__ = ["HokkaidoCkanHarvester", "HokkaidoShirasagiHarvester", "HokkaidoDcatHarvester",
+from ckanext.hokkaido import registry
+from ckanext.hokkaido.harvest.base import HokkaidoHarvesterBase
+from ckanext.hokkaido.harvest.source_config import SourceConfigError
+
+__all__ = ["harvester_title", "HokkaidoCkanHarvester", "HokkaidoShirasagiHarvester", "HokkaidoDcatHarvester",
            "HokkaidoCatalogCsvHarvester", "HokkaidoWebpageHarvester"]
+
+
+def harvester_title(source_type: str) -> str:
+    """A harvest source type by its harvester's title (``hokkaido_ckan`` →
+    the CKAN harvester's title); the type itself if no harvester has it."""
+    try:
+        infos = toolkit.get_action("harvesters_info_show")({}, {})
+    except KeyError:  # ckanext-harvest not loaded
+        return source_type
+    return next((i["title"] for i in infos if i["name"] == source_type), source_type)
 
 
 class HokkaidoCkanHarvester(HokkaidoHarvesterBase):

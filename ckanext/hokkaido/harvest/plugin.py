@@ -15,9 +15,8 @@ from ckan.plugins import toolkit
 
 from harvesters.errors import public_url
 
-from ckanext.hokkaido.harvest import auth, errors, indexing, logic, tokens, views
-from ckanext.hokkaido.helpers import hokkaido_harvester_title
-from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester,
+from ckanext.hokkaido.harvest import action, auth, errors, indexing, tokens, views
+from ckanext.hokkaido.harvest.kinds import (HokkaidoCatalogCsvHarvester, harvester_title,
                                             HokkaidoCkanHarvester,
                                             HokkaidoDcatHarvester,
                                             HokkaidoShirasagiHarvester,
@@ -34,7 +33,7 @@ FREQUENCIES = {"MANUAL": "Manual", "DAILY": "Daily", "WEEKLY": "Weekly",
                "BIWEEKLY": "Biweekly", "MONTHLY": "Monthly", "ALWAYS": "Always"}
 
 
-@toolkit.blanket.actions(logic)
+@toolkit.blanket.actions(action)
 @toolkit.blanket.blueprints(views)
 @toolkit.blanket.auth_functions(auth)
 @toolkit.blanket.config_declarations(os.path.join(_HERE, "config_declaration.yaml"))
@@ -110,7 +109,7 @@ class HokkaidoHarvestPlugin(plugins.SingletonPlugin):
                 result["url"] = public_url(result["url"])
         facets = search_results.get("search_facets") or {}
         for item in facets.get("source_type", {}).get("items", []):
-            item["display_name"] = hokkaido_harvester_title(item["name"])
+            item["display_name"] = harvester_title(item["name"])
         for item in facets.get("frequency", {}).get("items", []):
             label = FREQUENCIES.get(item["name"])
             item["display_name"] = toolkit._(label) if label else item["name"]

@@ -1,14 +1,3 @@
-"""The hokkaido plugin's actions, auth functions, schemas and validators."""
-from __future__ import annotations
-
-from ckan.plugins import toolkit
-
-__all__ = ["validate"]
-
-
-def validate(data_dict: dict, schema: dict, context: dict) -> dict:
-    """``data_dict`` validated by ``schema``; :class:`toolkit.ValidationError` if not."""
-    data, errors = toolkit.navl_validate(data_dict, schema, context)
-    if errors:
-        raise toolkit.ValidationError(errors)
-    return data
+"""The hokkaido plugin's actions, auth functions, schemas and validators
+(the validation helper they share with the other rooms is
+:mod:`ckanext.hokkaido.validation`)."""

@@ -16,7 +16,7 @@ from harvesters.errors import public_url
 from ckanext.hokkaido import registry, tracker
 from ckanext.hokkaido.harvest import errors as harvest_errors
 from ckanext.hokkaido.logic import schema
-from ckanext.hokkaido.logic import validate as _validate
+from ckanext.hokkaido.validation import validate as _validate
 
 __all__ = [
     "hokkaido_municipality_list",
@@ -25,8 +25,6 @@ __all__ = [
     "hokkaido_publishing_history",
     "hokkaido_municipality_set_elsewhere",
     "hokkaido_search_suggest",
-    "hokkaido_source_proposal_list",
-    "hokkaido_source_proposal_decide",
     "package_update",
 ]
 
@@ -241,51 +239,6 @@ def hokkaido_search_suggest(context, data_dict) -> dict[str, Any]:
             "municipality": registry.name_of(dataset.get("municipality_code") or "") or "",
             "url": toolkit.url_for("dataset.read", id=dataset["name"])})
     return result
-
-
-def hokkaido_source_proposal_list(context, data_dict) -> list[dict[str, Any]]:
-    """The sources ``ckan hokkaido discover`` proposed, for a steward.
-
-    :param id: a municipality code (required for those who are not sysadmins)
-    :type id: string
-    :param status: ``proposed``, ``accepted`` or ``rejected`` (default: all)
-    :type status: string
-    :returns: each with ``id``, ``code``, ``url``, ``kind``, ``confidence``,
-        ``datasets``, ``evidence`` (the pages and link texts that led there),
-        ``status``, ``source_name`` (when accepted), ``decided_by``, ``decided_at``
-    """
-    from ckanext.hokkaido import proposals
-    toolkit.check_access("hokkaido_source_proposal_list", context, data_dict)
-    data = _validate(data_dict, schema.source_proposal_list(), context)
-    return proposals.proposals(data.get("id"), data.get("status"))
-
-
-def hokkaido_source_proposal_decide(context, data_dict) -> dict[str, Any]:
-    """Accept a proposal (its harvest source is registered in the
-    municipality's organization, never a second one for the same URL) or
-    reject it.
-
-    :param id: the proposal's id
-    :type id: int
-    :param decision: ``accept`` or ``reject``
-    :type decision: string
-    :returns: the proposal as decided
-    """
-    from ckanext.hokkaido import onboarding, proposals
-    data = _validate(data_dict, schema.source_proposal_decide(), context)
-    proposal = proposals.get(int(data["id"]))
-    if proposal is None:
-        raise toolkit.ObjectNotFound(toolkit._("No such proposal"))
-    toolkit.check_access("hokkaido_source_proposal_decide", context, data_dict)
-    site_user = toolkit.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    try:
-        decided = proposals.decide(proposal, data["decision"] == "accept", context.get("user") or "", site_user)
-    except onboarding.RegistrationRefused as exc:
-        raise toolkit.ValidationError({"decision": [str(exc)]})
-    except ValueError as exc:
-        raise toolkit.ValidationError({"id": [str(exc)]})
-    tracker.invalidate()
-    return decided
 
 
 @toolkit.chained_action

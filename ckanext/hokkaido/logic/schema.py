@@ -49,16 +49,3 @@ def set_elsewhere(not_empty, ignore_missing, unicode_safe, strip_value,
 def search_suggest(ignore_missing, unicode_safe, strip_value, natural_number_validator):
     return {"q": [ignore_missing, unicode_safe, strip_value],
             "limit": [ignore_missing, natural_number_validator]}
-
-
-@validator_args
-def source_proposal_list(ignore_missing, unicode_safe, strip_value, hokkaido_municipality_code, one_of):
-    from ckanext.hokkaido.proposals import STATUSES
-    return {"id": [ignore_missing, unicode_safe, strip_value, hokkaido_municipality_code],
-            "status": [ignore_missing, unicode_safe, one_of(list(STATUSES))]}
-
-
-@validator_args
-def source_proposal_decide(not_empty, natural_number_validator, unicode_safe, one_of):
-    return {"id": [not_empty, natural_number_validator],
-            "decision": [not_empty, unicode_safe, one_of(["accept", "reject"])]}

@@ -12,7 +12,7 @@ from ckan import model
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry
-from ckanext.hokkaido.logic import validate as _validate
+from ckanext.hokkaido.validation import validate as _validate
 from ckanext.hokkaido.standard import merge, schema
 from ckanext.hokkaido.standard.columns import LAT, LNG, definitions
 

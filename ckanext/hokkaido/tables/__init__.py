@@ -4,7 +4,10 @@
 * :mod:`.load` is the job that fetches (guarded), prepares and loads one
   resource with ckanext-xloader's loader, run by CKAN's jobs worker;
 * :mod:`.store` remembers each resource's file and outcome;
-* :mod:`.profile` is the quick analysis (データの概要) of a loaded table.
+* :mod:`.analysis` is the quick analysis (データの概要) of a loaded table;
+* :mod:`.search` searches inside a table in Japanese, :mod:`.views` serves
+  the preview's rows with it and :mod:`.plugin` (``hokkaido_tables``) hooks
+  it into the DataStore; :mod:`.action` holds the tables' actions.
 
 Which resources: a CSV, TSV or XLSX resource (by its format, or its URL's
 extension when it has no format) of any dataset, from the inventory, the
@@ -12,7 +15,8 @@ web form or a harvest, whose link is http(s) or an upload. When: a job is
 queued when a dataset is created or updated and one of its tabular
 resources is new to us or its URL or ``last_modified`` changed (never for
 an update that changes nothing of the file, such as the DataStore's own
-flag), and by ``ckan hokkaido tables check`` (nightly), which asks each
+flag) — queued when that write commits, so the job always finds what it
+loads (a write rolled back queues nothing) — and by ``ckan hokkaido tables check`` (nightly), which asks each
 file's server whether it changed (ETag / Last-Modified) and queues only
 those that did.
 
@@ -28,6 +32,8 @@ import os
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+from ckan import model
 from ckan.plugins import toolkit
 from redis.exceptions import RedisError
 
@@ -102,30 +108,46 @@ def queue_position(resource_id: str) -> Optional[int]:
 
 
 def queue_changed(package_id: Optional[str], priority: bool = False) -> int:
-    """Queue the tabular resources of a dataset just written (read from the
-    session, which holds their ids) that are new or changed; how many
-    (``priority``: a steward's own write, see :func:`queue`)."""
-    from ckan import model
+    """Queue, when the write commits, the tabular resources of a dataset
+    just written (read from the session, which holds their ids) that are new
+    or changed; how many (``priority``: a steward's own write, see
+    :func:`queue`)."""
     from ckanext.hokkaido.tables import store
     if not package_id or not toolkit.asbool(toolkit.config.get("ckanext.hokkaido.tables.auto_load")):
         return 0
     package = model.Package.get(package_id)
     if package is None or package.state != "active":
         return 0
+    pending = model.Session().info.setdefault(_PENDING, {})
     count = 0
     for resource in package.resources:
         written = {"id": resource.id, "url": resource.url, "format": resource.format,
                    "url_type": resource.url_type,
                    "last_modified": resource.last_modified.isoformat() if resource.last_modified else None}
         if is_tabular(written) and should_queue(written, store.get(resource.id)):
-            try:
-                queue(written, priority=priority)
-            except RedisError as exc:
-                # the dataset is written all the same; the nightly check queues it later
-                log.warning("table %s not queued (Redis: %s); `ckan hokkaido tables check` will", resource.id, exc)
-                continue
+            earlier = pending.get(resource.id)
+            pending[resource.id] = (written, priority or (earlier is not None and earlier[1]))
             count += 1
     return count
+
+
+#: the session's key for the loads its write will queue when it commits
+_PENDING = "hokkaido_tables_pending"
+
+
+@sa.event.listens_for(model.Session, "after_commit")
+def _queue_committed(session: Any) -> None:
+    for resource, priority in session.info.pop(_PENDING, {}).values():
+        try:
+            queue(resource, priority=priority)
+        except RedisError as exc:
+            # the dataset is written all the same; the nightly check queues it later
+            log.warning("table %s not queued (Redis: %s); `ckan hokkaido tables check` will", resource["id"], exc)
+
+
+@sa.event.listens_for(model.Session, "after_rollback")
+def _forget_rolled_back(session: Any) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def forget(resource_ids: list[str]) -> list[str]:

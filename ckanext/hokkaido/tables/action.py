@@ -7,7 +7,7 @@ from typing import Any
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.tables import store
-from ckanext.hokkaido.tables.analysis import PROFILE_VERSION, compute
+from ckanext.hokkaido.tables.analysis import version_of
 
 __all__ = ["hokkaido_table_profile", "hokkaido_table_load", "datastore_search"]
 
@@ -54,11 +54,9 @@ def hokkaido_table_profile(context, data_dict) -> dict[str, Any]:
         result["queue_position"] = queue_position(resource_id)
     if not record["sha256"] or not record["fields"]:
         return result
-    version = f"{PROFILE_VERSION}:{record['sha256']}"
     profile = record["profile"]
-    if record["profile_version"] != version or profile is None:
-        profile = compute(resource_id, record["fields"])
-        store.save_profile(resource_id, version, profile)
+    if record["profile_version"] != version_of(record) or profile is None:
+        return result  # computed at the end of the load (tables/load.py); none kept for this version yet
     result["columns"] = profile["columns"]
     result["rows"] = profile["rows"]
     return result

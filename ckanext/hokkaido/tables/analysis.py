@@ -11,11 +11,11 @@ less than 3 months); for text the 10 most frequent values (a bar chart).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy as sa
 
-__all__ = ["compute", "PROFILE_VERSION"]
+__all__ = ["compute", "refresh", "version_of", "PROFILE_VERSION"]
 
 #: bumped when what a profile holds changes, so stored ones are recomputed
 PROFILE_VERSION = "1"
@@ -62,6 +62,28 @@ def _text(series: Any) -> dict[str, Any]:
     top = series.dropna().astype(str).value_counts().head(TOP)
     return {"top": [{"value": value, "count": int(count)} for value, count in top.items()],
             "chart": {"kind": "bar", "labels": [str(v) for v in top.index], "values": [int(c) for c in top.values]}}
+
+
+def version_of(record: dict[str, Any]) -> str:
+    """The profile version a loaded table's record should hold: this code's
+    and the file's (its sha256)."""
+    return f"{PROFILE_VERSION}:{record['sha256']}"
+
+
+def refresh(resource_id: str) -> Optional[dict[str, Any]]:
+    """Compute and keep the table's profile unless the one kept is of this
+    version of the table (the end of every load, and ``ckan hokkaido tables
+    check`` for the profiles an upgrade outdated); the profile, or ``None``
+    for a resource without a loaded table."""
+    from ckanext.hokkaido.tables import store
+    record = store.get(resource_id)
+    if record is None or not record["sha256"] or not record["fields"]:
+        return None
+    if record["profile_version"] == version_of(record) and record["profile"] is not None:
+        return record["profile"]
+    profile = compute(resource_id, record["fields"])
+    store.save_profile(resource_id, version_of(record), profile)
+    return profile
 
 
 def compute(resource_id: str, fields: list[dict[str, str]]) -> dict[str, Any]:

@@ -27,15 +27,15 @@ import hashlib
 import logging
 import os
 import tempfile
-import time
 from typing import Any, Optional
 
+from ckan import model
 from ckan.plugins import toolkit
 
 from harvesters.client import HttpClient, Limits
 from harvesters.errors import BadResponse, HarvestError, LimitExceeded, public_host
 
-from ckanext.hokkaido.settings import allowed_addresses
+from ckanext.hokkaido import outbound
 from ckanext.hokkaido.tables import search, store
 from ckanext.hokkaido.tables.prepare import TableError, prepare
 
@@ -52,13 +52,10 @@ def settings() -> dict[str, int]:
 
 
 def make_client() -> HttpClient:
-    """An HTTP client with the harvest's guard and timeouts."""
-    config = toolkit.config
-    return HttpClient(portal_url=config.get("ckan.site_url") or None,
-                      read_timeout=float(config.get("ckanext.hokkaido.harvest.timeout") or 30),
-                      total_timeout=float(config.get("ckanext.hokkaido.tables.total_timeout")),
-                      max_retries=int(config.get("ckanext.hokkaido.harvest.retries") or 0),
-                      min_delay=0, max_bytes=settings()["max_bytes"], allow=allowed_addresses())
+    """The portal's client (:mod:`ckanext.hokkaido.outbound`) for one table's
+    file: unthrottled, with the tables' size cap and whole-response timeout."""
+    return outbound.make_client(throttled=False, max_bytes=settings()["max_bytes"],
+                                total_timeout=float(toolkit.config.get("ckanext.hokkaido.tables.total_timeout")))
 
 
 def _site_context() -> dict[str, Any]:
@@ -66,13 +63,13 @@ def _site_context() -> dict[str, Any]:
 
 
 def _resource(resource_id: str) -> Optional[dict[str, Any]]:
-    # a harvested dataset's job may start before the harvest committed it
-    for attempt in range(5):
-        try:
-            return toolkit.get_action("resource_show")(_site_context(), {"id": resource_id})
-        except toolkit.ObjectNotFound:
-            time.sleep(0.5 * (attempt + 1))
-    return None
+    """The resource as committed (a job is queued only once its write
+    committed, :func:`ckanext.hokkaido.tables.queue_changed`); ``None`` when
+    it has been deleted since."""
+    try:
+        return toolkit.get_action("resource_show")(_site_context(), {"id": resource_id})
+    except toolkit.ObjectNotFound:
+        return None
 
 
 def _fetch(resource: dict[str, Any], record: Optional[dict[str, Any]], force: bool) -> Any:
@@ -196,8 +193,22 @@ def load_resource(resource_id: str, force: bool = False) -> str:
                    encoding=prepared.encoding, error_ja=None, error_en=None)
     log.info("table %s loaded: %d rows, %d columns (%s)", resource_id, prepared.rows, len(prepared.fields),
              prepared.encoding or prepared.file_format)
+    _profile(resource_id)
     _merge_standard(resource_id)
     return "loaded"
+
+
+def _profile(resource_id: str) -> None:
+    """The quick analysis, computed once the table is in (the page only
+    reads it). The table is loaded whatever it says: a failure is logged
+    with its cause and the page shows the table without its analysis until
+    the next load or ``ckan hokkaido tables check``."""
+    from ckanext.hokkaido.tables import analysis
+    try:
+        analysis.refresh(resource_id)
+    except Exception:  # noqa: BLE001 - the load itself succeeded; see the docstring
+        model.Session.rollback()
+        log.exception("table %s: its quick analysis failed; `ckan hokkaido tables check` tries again", resource_id)
 
 
 def _merge_standard(resource_id: str) -> None:

@@ -36,7 +36,7 @@ from ckanext.harvest.model import (
 )
 
 from ckanext.hokkaido.harvest import errors, guard, indexing
-from ckanext.hokkaido.harvest.base import DEADLINE, TimeLimitExceeded
+from ckanext.hokkaido.harvest.base import LIMIT, TimeLimit
 from ckanext.hokkaido.harvest.nightly.schedule import (
     IMPORT_CHUNK,
     INDEX_BATCH,
@@ -45,11 +45,11 @@ from ckanext.hokkaido.harvest.nightly.schedule import (
     INTERRUPTED,
     JOBS_KEY,
     Progress,
-    _next_run,
-    _utcnow,
+    next_run,
+    utcnow,
 )
 from ckanext.hokkaido.harvest.nightly import processes
-from ckanext.hokkaido.harvest.nightly.summary import SourceResult, _result
+from ckanext.hokkaido.harvest.nightly.summary import SourceResult, result_of
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _finish(job: HarvestJob, error: Optional[str] = None, detail: Optional[str] 
     the source was not read at all) and reindex its source."""
     if error:
         errors.gather_error(job, error, detail, read_failure=read_failure)
-    now = _utcnow()
+    now = utcnow()
     job.status = "Finished"
     job.gather_started = job.gather_started or now
     job.gather_finished = job.gather_finished or now
@@ -97,7 +97,7 @@ def _finish(job: HarvestJob, error: Optional[str] = None, detail: Optional[str] 
                                  "not be updated for the source", str(exc))
 
 
-def _interrupt(job: HarvestJob, why: str) -> None:
+def interrupt(job: HarvestJob, why: str) -> None:
     # what the killed run wrote may not have reached the search index
     indexing.mark(package_id for (package_id,) in model.Session.query(HarvestObject.package_id)
                   .filter(HarvestObject.harvest_job_id == job.id)
@@ -115,13 +115,13 @@ def recover_interrupted(sources: list[HarvestSource], time_limit: float,
     :returns: the ids of the jobs finished, and for each selected source that
         has a job in progress started elsewhere, why it is skipped.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     finished: list[str] = []
     previous = json.loads(get_system_info(JOBS_KEY) or "[]")
     for job_id in previous:
         job = HarvestJob.get(job_id)
         if job is not None and job.status != "Finished":
-            _interrupt(job, f"前回の実行が途中で終了しました (the run that started this job at "
+            interrupt(job, f"前回の実行が途中で終了しました (the run that started this job at "
                             f"{job.created:%Y-%m-%d %H:%M} UTC ended before finishing it)")
             finished.append(job.id)
     busy: dict[str, str] = {}
@@ -130,7 +130,7 @@ def recover_interrupted(sources: list[HarvestSource], time_limit: float,
                     .filter(HarvestJob.status.in_(["New", "Running"]))):
             idle = (now - job.get_last_action_time()).total_seconds()
             if time_limit and idle > time_limit:
-                _interrupt(job, f"{idle:.0f} 秒間進捗がありません (no progress for {idle:.0f} s, "
+                interrupt(job, f"{idle:.0f} 秒間進捗がありません (no progress for {idle:.0f} s, "
                                 f"more than the time limit of {time_limit:g} s)")
                 finished.append(job.id)
             else:
@@ -142,7 +142,7 @@ def recover_interrupted(sources: list[HarvestSource], time_limit: float,
 
 # -- running ----------------------------------------------------------------
 
-def _harvesters() -> dict[str, Any]:
+def harvesters_by_type() -> dict[str, Any]:
     return {plugin.info()["name"]: plugin for plugin in PluginImplementations(IHarvester)}
 
 
@@ -176,7 +176,7 @@ class _NotRunnable(Exception):
     """The job's source cannot run here; the message says why (public)."""
 
 
-class _Progress:
+class ProgressCounters:
     """Thread-safe counters behind the progress line."""
 
     def __init__(self, total: int, emit: Optional[Progress]) -> None:
@@ -208,20 +208,20 @@ class _Progress:
                 self.emit(self._line(), bool(start or end))
 
 
-def _fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
+def fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
     """Fetch and import one record: the states, times and report statuses of
     ckanext-harvest's ``queue.fetch_and_import_stages``, written with the
     import's own commit (and at most one more), instead of a commit for each
     step. When one of our harvesters says it recorded the outcome with the
     dataset (:class:`~ckanext.hokkaido.harvest.base.ImportOutcome`), nothing
     more is written."""
-    fetch_started = _utcnow()
+    fetch_started = utcnow()
     obj.state = "FETCH"
     fetched = harvester.fetch_stage(obj)
-    times = {"fetch_started": fetch_started, "fetch_finished": _utcnow()}
+    times = {"fetch_started": fetch_started, "fetch_finished": utcnow()}
     imported: bool | str = False
     if fetched is True:
-        times["import_started"] = _utcnow()
+        times["import_started"] = utcnow()
         for key, value in times.items():  # written with the import
             setattr(obj, key, value)
         obj.state = "IMPORT"
@@ -233,7 +233,7 @@ def _fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
             imported = outcome.result
         else:
             imported = harvester.import_stage(obj)
-        times["import_finished"] = _utcnow()
+        times["import_finished"] = utcnow()
     for key, value in times.items():  # a stage that rolled back took them back
         setattr(obj, key, value)
     if fetched == "unchanged" or imported == "unchanged":
@@ -253,7 +253,7 @@ def _fetch_and_import(harvester: Any, obj: HarvestObject) -> None:
 
 
 def import_objects(app: Any, harvester: Any, object_ids: list[str], deadline: Optional[float],
-                   progress: _Progress, importer: Executor) -> bool:
+                   progress: ProgressCounters, importer: Executor) -> bool:
     """Fetch and import a job's records on the run's import threads
     (``importer``), :data:`IMPORT_CHUNK` at a time, each thread in its own
     request context and database session; the search index gets what they
@@ -281,7 +281,7 @@ def import_objects(app: Any, harvester: Any, object_ids: list[str], deadline: Op
                         timed_out.set()
                         stop.set()
                         return
-                    _fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
+                    fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
                     indexing.release()  # committed: now they may be read for the index
                     progress.update(records=1)
             finally:
@@ -303,7 +303,7 @@ def import_objects(app: Any, harvester: Any, object_ids: list[str], deadline: Op
 
 
 def _import_in_processes(source_type: str, object_ids: list[str], deadline: Optional[float],
-                         progress: _Progress, importer: ProcessPoolExecutor) -> bool:
+                         progress: ProgressCounters, importer: ProcessPoolExecutor) -> bool:
     """:func:`import_objects` on the run's import processes. The datasets a
     chunk could not send to Solr are handed over here, for the job's flush."""
     futures = [importer.submit(processes.import_chunk, source_type, object_ids[start:start + IMPORT_CHUNK],
@@ -339,21 +339,22 @@ def _import_in_processes(source_type: str, object_ids: list[str], deadline: Opti
     return timed_out
 
 
-def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Progress,
+def run_job(app: Any, job_id: str, label: str, time_limit: float, progress: ProgressCounters,
              importers: Importers) -> SourceResult:
     """Gather one job in this thread, import its records on the run's import
     threads (``importer``); always finish it."""
     with app.test_request_context():
         started = time.monotonic()
         deadline = started + time_limit if time_limit else None
-        token = DEADLINE.set(deadline)
+        limit = TimeLimit(deadline) if deadline is not None else None
+        token = LIMIT.set(limit)
         timed_out = False
         index_error = None
         progress.update(start=label)
         try:
             job = HarvestJob.get(job_id)
             try:
-                harvester = _harvesters().get(job.source.type)
+                harvester = harvesters_by_type().get(job.source.type)
                 if harvester is None:
                     raise _NotRunnable(f"収集元の種類 {job.source.type} のハーベスターがありません "
                                        f"(no harvester plugin for source type {job.source.type} is enabled)")
@@ -365,8 +366,7 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                 ids = queue.gather_stage(harvester, job) or []
                 # the limit stops the reading; what was read in time is imported,
                 # within as long again (no request is made while importing)
-                read_timed_out = deadline is not None and time.monotonic() > deadline and any(
-                    TimeLimitExceeded.default_message_ja in (e.message or "") for e in job.gather_errors)
+                read_timed_out = limit is not None and limit.reached
                 import_deadline = time.monotonic() + time_limit if time_limit else None
                 model.Session.commit()  # what the gather wrote, for the import threads to read
                 try:
@@ -397,16 +397,16 @@ def _run_job(app: Any, job_id: str, label: str, time_limit: float, progress: _Pr
                 job = HarvestJob.get(job_id)
                 _finish(job, "予期しないエラーで中断しました / the run of this source stopped on an "
                              "unexpected error", repr(exc), read_failure=not job.objects)
-            result = _result(job, started, timed_out)
+            result = result_of(job, started, timed_out)
         finally:
-            DEADLINE.reset(token)
+            LIMIT.reset(token)
             model.Session.remove()
             indexing.release()  # also what a failed import noted: it is read as it is
         progress.update(end=label, ok=result.ok)
         return result
 
 
-def _create_jobs(sources: list[HarvestSource], now: dt.datetime, schedule: bool) -> list[str]:
+def create_jobs(sources: list[HarvestSource], now: dt.datetime, schedule: bool) -> list[str]:
     """One New job per source, recorded under :data:`JOBS_KEY`, in one commit."""
     jobs = []
     for source in sources:
@@ -414,7 +414,7 @@ def _create_jobs(sources: list[HarvestSource], now: dt.datetime, schedule: bool)
         model.Session.add(job)
         jobs.append(job)
         if schedule and source.frequency and source.frequency != "MANUAL":
-            source.next_run = _next_run(source.frequency, now)
+            source.next_run = next_run(source.frequency, now)
     model.Session.flush()
     ids = [job.id for job in jobs]
     set_system_info(JOBS_KEY, json.dumps(ids))

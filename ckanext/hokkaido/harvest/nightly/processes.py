@@ -38,7 +38,7 @@ from ckan import model
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.hokkaido.harvest import activity, indexing
-from ckanext.hokkaido.harvest.base import DEADLINE
+from ckanext.hokkaido.harvest.base import LIMIT, TimeLimit
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +93,18 @@ def import_chunk(source_type: str, object_ids: list[str], deadline: Optional[flo
     """Write these records of one job (see the module docs); runs in an
     import process. ``deadline`` is on ``time.monotonic()``'s clock, which
     all processes of the machine share."""
-    from ckanext.hokkaido.harvest.nightly.jobs import _fetch_and_import, _harvesters  # it imports this module
+    from ckanext.hokkaido.harvest.nightly.jobs import fetch_and_import, harvesters_by_type  # it imports this module
 
     done = ChunkDone(0)
     with _app.test_request_context():
-        token = DEADLINE.set(deadline)
+        token = LIMIT.set(TimeLimit(deadline) if deadline is not None else None)
         try:
-            harvester = _harvesters()[source_type]
+            harvester = harvesters_by_type()[source_type]
             for object_id in object_ids:
                 if deadline is not None and time.monotonic() > deadline:
                     done.timed_out = True
                     break
-                _fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
+                fetch_and_import(harvester, model.Session.get(HarvestObject, object_id))
                 indexing.release()
                 done.imported += 1
         except Exception as exc:  # noqa: BLE001 - goes back to the run, which ends the job with it
@@ -112,7 +112,7 @@ def import_chunk(source_type: str, object_ids: list[str], deadline: Optional[flo
             model.Session.rollback()
             done.error = _picklable(exc)
         finally:
-            DEADLINE.reset(token)
+            LIMIT.reset(token)
             model.Session.remove()
             indexing.release()  # also what a failed import noted: it is read as it is
         try:

@@ -17,17 +17,17 @@ from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import activity, errors, indexing
 from ckanext.hokkaido.harvest.nightly.jobs import (
     Importers,
-    _create_jobs,
-    _interrupt,
-    _Progress,
-    _run_job,
+    create_jobs,
+    interrupt,
+    ProgressCounters,
+    run_job,
     recover_interrupted,
 )
 from ckanext.hokkaido.harvest.nightly import processes
 from ckanext.hokkaido.harvest.nightly.schedule import (
     JOBS_KEY,
     Progress,
-    _utcnow,
+    utcnow,
     import_processes,
     source_time_limit,
     workers,
@@ -37,7 +37,7 @@ from ckanext.hokkaido.harvest.nightly.summary import (
     RunReport,
     SourceResult,
     StatusChange,
-    _label,
+    label_of,
 )
 from ckanext.hokkaido.harvest.report import COUNTERS
 
@@ -72,7 +72,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
     """
     selection = ("--all" + (" --force" if force else "") if all_sources
                  else f"--municipality {municipality}" if municipality else f"--source {source}")
-    now = _utcnow()
+    now = utcnow()
     time_limit = source_time_limit() if time_limit is None else time_limit
     max_workers = max_workers or workers()
     import_in = import_processes() if import_in is None else import_in
@@ -89,7 +89,7 @@ def run(app: Any, *, all_sources: bool = False, municipality: Optional[str] = No
         if snapshot is not None:
             _record_snapshot(report, snapshot)
         errors.prune()  # details of errors that went with a cleared source or job
-        report.finished = _utcnow()
+        report.finished = utcnow()
     return report
 
 
@@ -101,23 +101,23 @@ def _run_selected(app: Any, report: RunReport, all_sources: bool, municipality: 
     sources, report.not_due = select_sources(all_sources=all_sources, municipality=municipality,
                                              source=source, force=force, now=now)
     report.interrupted, busy = recover_interrupted(sources, time_limit, now)
-    labels = {src.id: _label(src) for src in sources}
+    labels = {src.id: label_of(src) for src in sources}
     for src in sources:
         if src.id in busy:
             report.results.append(SourceResult(
                 src.id, labels[src.id], src.title or "", src.url, None, False,
                 dict.fromkeys(COUNTERS, 0), busy[src.id], 1, 0.0))
     runnable = [s for s in sources if s.id not in busy]
-    job_ids = _create_jobs(runnable, now, schedule=all_sources)
+    job_ids = create_jobs(runnable, now, schedule=all_sources)
     source_of = dict(zip(job_ids, (s.id for s in runnable)))
-    tracked = _Progress(len(job_ids), progress)
+    tracked = ProgressCounters(len(job_ids), progress)
     try:
         # the jobs' threads gather; the import threads or processes write (nightly/jobs.py)
         # (the processes start when a job first has enough records for them)
         importer = Importers(ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-import"),
                              processes.pool(import_in, toolkit.config["__file__"]) if import_in and job_ids else None)
         with importer, ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hokkaido-harvest") as pool:
-            futures = [pool.submit(_run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked,
+            futures = [pool.submit(run_job, app, job_id, labels[source_of[job_id]], time_limit, tracked,
                                    importer) for job_id in job_ids]
             report.results += [future.result() for future in futures]
     finally:
@@ -130,5 +130,5 @@ def _finish_leftovers(job_ids: list[str]) -> None:
     for job_id in job_ids:
         job = HarvestJob.get(job_id)
         if job is not None and job.status != "Finished":
-            _interrupt(job, "実行が異常終了しました (the run stopped with an unexpected error)")
+            interrupt(job, "実行が異常終了しました (the run stopped with an unexpected error)")
     set_system_info(JOBS_KEY, "[]")

@@ -62,26 +62,26 @@ class LockHeld(Exception):
 
 def source_time_limit() -> float:
     """``ckanext.hokkaido.harvest.source_time_limit`` in seconds; 0 is none."""
-    return float(toolkit.config.get("ckanext.hokkaido.harvest.source_time_limit") or 0)
+    return float(toolkit.config.get("ckanext.hokkaido.harvest.source_time_limit"))
 
 
 def workers() -> int:
     """``ckanext.hokkaido.harvest.workers``: sources harvested at once."""
-    return max(1, int(toolkit.config.get("ckanext.hokkaido.harvest.workers") or 1))
+    return max(1, int(toolkit.config.get("ckanext.hokkaido.harvest.workers")))
 
 
 def import_processes() -> int:
     """``ckanext.hokkaido.harvest.import_processes``: processes that write
     the records (0: the run's own threads; see
     :mod:`ckanext.hokkaido.harvest.nightly.processes`)."""
-    return max(0, int(toolkit.config.get("ckanext.hokkaido.harvest.import_processes") or 0))
+    return max(0, int(toolkit.config.get("ckanext.hokkaido.harvest.import_processes")))
 
 
-def _utcnow() -> dt.datetime:
+def utcnow() -> dt.datetime:
     return dt.datetime.utcnow()
 
 
-def _next_run(frequency: str, now: dt.datetime) -> Optional[dt.datetime]:
+def next_run(frequency: str, now: dt.datetime) -> Optional[dt.datetime]:
     """ckanext-harvest's schedule: when a source of ``frequency`` is next due."""
     if frequency == "ALWAYS":
         return now

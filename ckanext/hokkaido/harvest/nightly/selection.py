@@ -16,7 +16,7 @@ from ckanext.hokkaido.harvest.nightly.schedule import (
     LOCK_KEY,
     LockHeld,
     UsageError,
-    _utcnow,
+    utcnow,
 )
 from ckanext.hokkaido.harvest.outcome import source_municipality
 
@@ -111,7 +111,7 @@ def select_sources(*, all_sources: bool = False, municipality: Optional[str] = N
     if sum(bool(x) for x in (all_sources, municipality, source)) != 1:
         raise UsageError("--all、--municipality、--source のどれか一つを指定してください "
                          "(give exactly one of --all, --municipality CODE, --source ID)")
-    now = now or _utcnow()
+    now = now or utcnow()
     if source:
         found = HarvestSource.get(source)
         if found is None:

@@ -18,7 +18,7 @@ from ckanext.hokkaido.harvest.nightly.schedule import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
-    _utcnow,
+    utcnow,
 )
 from ckanext.hokkaido.harvest.outcome import RunOutcome
 from ckanext.hokkaido.harvest.report import COUNTERS, job_report
@@ -102,7 +102,7 @@ class RunReport:
                 for r in self.failed]
 
     def text(self) -> str:
-        seconds = ((self.finished or _utcnow()) - self.started).total_seconds()
+        seconds = ((self.finished or utcnow()) - self.started).total_seconds()
         totals = self.totals()
         lines = [
             "北海道ポータル 夜間ハーベスト / Hokkaido portal nightly harvest",
@@ -142,7 +142,7 @@ def _one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
-def _label(source: HarvestSource) -> str:
+def label_of(source: HarvestSource) -> str:
     """A source's name (its dataset's), else its id."""
     package = model.Package.get(source.id)
     return package.name if package is not None else source.id
@@ -152,7 +152,7 @@ def _with_detail(error: dict[str, Any]) -> str:
     return error["message"] + (f" [{error['detail']}]" if error.get("detail") else "")
 
 
-def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
+def result_of(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
     report = job_report(job, with_detail=True)  # the summary is for operators
     problems = report["errors"]
     counters = report["counters"]
@@ -161,7 +161,7 @@ def _result(job: HarvestJob, started: float, timed_out: bool) -> SourceResult:
         records=counters["found"], records_errored=counters["errored"])
     source = job.source
     return SourceResult(
-        source_id=source.id, name=_label(source),
+        source_id=source.id, name=label_of(source),
         title=source.title or "", url=source.url, job_id=job.id,
         ok=not (outcome.failed or timed_out), counters=counters,
         first_error=_with_detail(problems[0]) if problems else None, errors=len(problems),

@@ -1,9 +1,14 @@
-"""Onboarding a municipality's portal: a probed URL registered as a harvest
-source, one at a time or many from a file (``ckan hokkaido probe``).
+"""Registering a harvest source: :func:`register`, the one way every
+path takes (``ckan hokkaido probe``, a file of URLs, ``discover --register``,
+a steward accepting a proposal, the known portals), and the one rule for
+"already registered" (:func:`registered_at`).
 
-A source is never registered twice: a URL already registered (the same
-scheme, host and path, whatever the case of the host or a final slash) is
-reported with the source that has it.
+A source is never registered twice: the same URL (:func:`same_url`: the
+same scheme, host, path and query, whatever the case of the host or a final
+slash) read for the same municipality — or by a source that reads the whole
+portal for every municipality — is reported with the source that has it.
+A shared portal (BODIK) may hold one source per municipality: the same URL
+with another ``municipality_code`` is another source.
 """
 from __future__ import annotations
 
@@ -24,8 +29,8 @@ from harvesters.tables import read_table
 from ckanext.hokkaido import registry
 from ckanext.hokkaido.harvest import tokens
 
-__all__ = ["FileRow", "RegistrationRefused", "read_file", "read_rows", "register", "same_url",
-           "source_registered_at"]
+__all__ = ["FileRow", "RegistrationRefused", "read_file", "read_rows", "register", "registered_at",
+           "same_url"]
 
 #: a file of URLs to onboard: small, and read with the table reader's bounds
 FILE_LIMITS = Limits(max_table_rows=5000)
@@ -96,14 +101,31 @@ def same_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
 
 
-def source_registered_at(url: str) -> Optional[str]:
-    """The name of the active harvest source whose URL is ``url`` (as
-    :func:`same_url` compares them), or ``None``."""
+def _municipality_of(config_text: Optional[str]) -> Optional[str]:
+    try:
+        config = json.loads(config_text) if config_text else {}
+    except ValueError:
+        return None
+    code = config.get("municipality_code") if isinstance(config, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+def registered_at(url: str, code: Optional[str] = None) -> Optional[str]:
+    """The name of the active harvest source that reads ``url`` (as
+    :func:`same_url` compares them) for municipality ``code`` — or for every
+    municipality, or any source of ``url`` when ``code`` is ``None`` —; ``None``
+    when there is none."""
     wanted = same_url(url)
-    rows = (model.Session.query(HarvestSource.url, model.Package.name)
+    rows = (model.Session.query(HarvestSource.url, HarvestSource.config, model.Package.name)
             .join(model.Package, model.Package.id == HarvestSource.id)
             .filter(model.Package.state == "active"))
-    return next((name for source_url, name in rows if same_url(source_url) == wanted), None)
+    for source_url, config, name in rows:
+        if same_url(source_url) != wanted:
+            continue
+        theirs = _municipality_of(config)
+        if code is None or theirs is None or theirs == code:
+            return name
+    return None
 
 
 def _free_name(base: str) -> str:
@@ -115,23 +137,26 @@ def _free_name(base: str) -> str:
 
 
 def register(kind: str, url: str, config: dict[str, Any], code: Optional[str], user: str,
-             api_key: Optional[str] = None) -> str:
+             api_key: Optional[str] = None, *, name: Optional[str] = None, title: Optional[str] = None) -> str:
     """Create a harvest source of ``kind`` (an adapter kind, as a probe or
     discovery names it) for ``url`` with ``config``, in the municipality's
-    organization (the prefecture's, 010006, for a shared portal); its name.
+    organization (the prefecture's, 010006, for a shared portal); its name
+    (``name``, else ``<code>-<kind>`` made free), titled ``title`` (else the
+    municipality and the kind).
 
-    :raises RegistrationRefused: the URL is registered already, or CKAN
-        refused the source (its errors, tokens redacted).
+    :raises RegistrationRefused: the URL is registered already for this
+        municipality (:func:`registered_at`), or CKAN refused the source
+        (its errors, tokens redacted).
     """
-    already = source_registered_at(url)
+    already = registered_at(url, config.get("municipality_code") or code)
     if already:
         raise RegistrationRefused(f"登録済みです（収集元 {already}） / already registered as source {already}")
     owner = code or registry.PREFECTURE_CODE
-    name = _free_name(f"{owner}-{kind.replace('_', '-')}")
+    name = name or _free_name(f"{owner}-{kind.replace('_', '-')}")
     config = dict(config, **({tokens.KEY: api_key} if api_key else {}))
     try:
         toolkit.get_action("harvest_source_create")({"user": user}, {
-            "name": name, "title": f"{registry.name_of(owner)} {KIND_LABELS[kind]}",
+            "name": name, "title": title or f"{registry.name_of(owner)} {KIND_LABELS[kind]}",
             "url": url, "source_type": f"hokkaido_{kind}",
             "frequency": "DAILY", "owner_org": owner,
             "config": json.dumps(config, ensure_ascii=False)})

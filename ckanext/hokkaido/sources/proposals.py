@@ -14,7 +14,7 @@ from ckan import model
 
 from harvesters.discover import Found
 
-from ckanext.hokkaido import onboarding
+from ckanext.hokkaido.sources import registration
 
 __all__ = ["STATUSES", "propose", "proposals", "get", "decide"]
 
@@ -69,7 +69,7 @@ def decide(proposal: dict[str, Any], accept: bool, user: str, site_user: str) ->
     """Accept (register the source, as the site user, in the municipality's
     organization) or reject a proposal still open.
 
-    :raises onboarding.RegistrationRefused: accepting a URL registered
+    :raises registration.RegistrationRefused: accepting a URL registered
         already, or a source CKAN refuses; the proposal stays open.
     :raises ValueError: the proposal was decided already.
     """
@@ -77,7 +77,7 @@ def decide(proposal: dict[str, Any], accept: bool, user: str, site_user: str) ->
         raise ValueError(f"proposal {proposal['id']} is {proposal['status']} already")
     name = None
     if accept:
-        name = onboarding.register(proposal["kind"], proposal["url"], proposal["config"], proposal["code"],
+        name = registration.register(proposal["kind"], proposal["url"], proposal["config"], proposal["code"],
                                    site_user)
     model.Session.execute(sa.text("""
         UPDATE hokkaido_source_proposal SET status = :status, source_name = :name, decided_by = :user,
