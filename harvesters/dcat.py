@@ -148,9 +148,10 @@ class DcatAdapter(SourceAdapter):
     def _fetch_all(self) -> list[dict[str, Any]]:
         url: str | None = self.feed_url
         pages: list[str] = []
-        datasets: dict[str, dict[str, Any]] = {}
-        unnamed: list[dict[str, Any]] = []
+        datasets: list[dict[str, Any]] = []
+        earlier: set[str] = set()  # identifiers of the pages read before this one
         totals: set[int] = set()
+        self._complete = True
         while url is not None:
             if url in pages:
                 raise BadResponse(url, f"the catalogue's page {len(pages) + 1} sends back to a page already read",
@@ -162,20 +163,18 @@ class DcatAdapter(SourceAdapter):
             page = self._fetch_page(url)
             if page.dcat_us is not None:
                 return page.dcat_us  # DCAT-US (ArcGIS Hub) is one document
-            for dataset in page.datasets:
-                key = dataset.get("identifier")
-                if not key:
-                    unnamed.append(dataset)
-                elif key not in datasets:  # a dataset that moved a page while the catalogue was read
-                    datasets[key] = dataset
+            # a dataset on an earlier page too moved while the catalogue was read: taken once
+            # (one repeated within a page is the feed's own error, reported by records())
+            datasets += [d for d in page.datasets if not d.get("identifier") or d["identifier"] not in earlier]
+            earlier |= {d["identifier"] for d in page.datasets if d.get("identifier")}
             if page.total is not None:
                 totals.add(page.total)
             url = page.next_url
-        self._complete = len(totals) <= 1 and (not totals or len(datasets) >= min(totals))
+        self._complete = len(totals) <= 1 and (not totals or len(earlier) >= min(totals))
         if not self._complete:
             log.warning("%s: the catalogue changed while it was read (%d datasets, total %s)",
-                        self.feed_url, len(datasets), sorted(totals))
-        return [*datasets.values(), *unnamed]
+                        self.feed_url, len(earlier), sorted(totals))
+        return datasets
 
     def _fetch_page(self, url: str) -> _Page:
         response = self.client.get(url, headers={
