@@ -112,8 +112,8 @@ def _municipality_of(config_text: Optional[str]) -> Optional[str]:
 
 def registered_at(url: str, code: Optional[str] = None) -> Optional[str]:
     """The name of the active harvest source that reads ``url`` (as
-    :func:`same_url` compares them) for municipality ``code`` — or for every
-    municipality, or any source of ``url`` when ``code`` is ``None`` —; ``None``
+    :func:`same_url` compares them) for municipality ``code`` or for every
+    municipality (any source of ``url`` when ``code`` is ``None``); ``None``
     when there is none."""
     wanted = same_url(url)
     rows = (model.Session.query(HarvestSource.url, HarvestSource.config, model.Package.name)
