@@ -73,6 +73,11 @@ def effective() -> list[Setting]:
             for plugin, option in declared()]
 
 
+def site_address(path: str) -> str:
+    """The portal's own address of ``path`` (``/dataset/x``): ``ckan.site_url`` and the path."""
+    return toolkit.config.get("ckan.site_url").rstrip("/") + path
+
+
 def allowed_addresses() -> str:
     """``ckanext.hokkaido.harvest.allow_private_addresses`` as the HTTP
     client's ``allow`` (the non-public address classes it may reach)."""

@@ -482,7 +482,7 @@ def test_sources_on_one_host_share_its_request_spacing(cli, harvest, portals, mo
     # Bad input: two sources on one portal (a shared portal such as BODIK
     # serving two municipalities) run by two workers at once: together they
     # must still leave min_delay between the starts of two requests.
-    monkeypatch.setitem(toolkit.config, "ckanext.hokkaido.harvest.min_delay", 0.5)  # over FAST_HARVEST's 0
+    monkeypatch.setitem(toolkit.config, "ckanext.hokkaido.harvest.min_delay", 1.0)  # over FAST_HARVEST's 0
     server = portals(3)
     for code in (SAPPORO, HAKODATE):
         make_source(harvest, server.url, code)
@@ -496,7 +496,11 @@ def test_sources_on_one_host_share_its_request_spacing(cli, harvest, portals, mo
     starts = sorted(r.started for r in server.requests)
     assert len(starts) >= 4
     gaps = [b - a for a, b in zip(starts, starts[1:])]
-    assert min(gaps) >= 0.45, gaps
+    # measured where the requests arrive: a request that leaves its slot late on a
+    # busy machine (its thread waiting for the CPU) shortens the next gap by as much
+    # (0.405 s of 0.5 was seen in CI); two throttles, not shared, would start the two
+    # sources' first requests together (a gap near 0)
+    assert min(gaps) >= 0.8, gaps
 
 
 def test_two_sources_importing_the_same_datasets_at_once_create_each_once(cli, harvest, portals):

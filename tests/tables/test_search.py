@@ -3,7 +3,8 @@
 ``q`` (a string, or per column) and through the preview's own server side.
 Bad input tried: words that are only part of a cell (医療機関, 本町); the
 other kana and the other width (ふかがわ for フカガワ, ＡＥＤ for AED); two
-words; LIKE's own characters (``%``, ``_``) meant literally; a column that
+words; LIKE's own characters (``%``, ``_``, a backslash) meant literally,
+in the whole row and per column; a column that
 does not exist; a table made by ``datastore_create`` without our column;
 CKAN's full-text syntax with ``plain: false``."""
 from __future__ import annotations
@@ -57,6 +58,7 @@ def test_any_part_of_a_value_is_found(table):
     assert names(table, q="100%") == ["割引100%の店"]                # % is a character, not a wildcard
     assert names(table, q="_末広") == ["割引100%の店"]
     assert names(table, q="%") == ["割引100%の店"]
+    assert names(table, q="\\") == []                               # a backslash is no escape either
     assert names(table, q="存在しない") == []
     answer = call_action("datastore_search", resource_id=table, q="本町")
     assert answer["q"] == "本町" and answer["total"] == 2
@@ -67,6 +69,10 @@ def test_a_search_per_column(table):
     assert names(table, q={"名称": "本町"}) == []                      # the row has it, not that column
     assert names(table, q=json.dumps({"住所": "ふかがわ"}, ensure_ascii=False)) == ["深川クリニック"]
     assert names(table, q={"病床数": "12"}) == ["札幌中央医療機関"]    # a number read as its text
+    assert names(table, q={"住所": "_末広"}) == ["割引100%の店"]       # LIKE's characters per column too
+    assert names(table, q={"名称": "%"}) == ["割引100%の店"]
+    assert names(table, q={"住所": "%"}) == []                         # the row has it, not that column
+    assert names(table, q={"住所": "\\"}) == []
 
 
 def test_ckans_full_text_syntax_stays_with_plain_false(table):

@@ -50,6 +50,7 @@ from ckan.plugins import toolkit
 from ckanext.dcat.profiles import ADMS, DCAT, FOAF, GSP, SCHEMA, CleanedURIRef, RDFProfile
 
 from ckanext.hokkaido import registry
+from ckanext.hokkaido.settings import site_address
 from harvesters.dcat import HOKKAIDO_NS, HOKKAIDO_PROPERTIES
 
 __all__ = ["HKD", "FIELDS", "FREQUENCIES", "HokkaidoDCATProfile", "HokkaidoSchemaOrgProfile"]
@@ -75,7 +76,7 @@ FIELDS = HOKKAIDO_PROPERTIES
 
 
 def _site(path: str) -> URIRef:
-    return URIRef(toolkit.config.get("ckan.site_url").rstrip("/") + path)
+    return URIRef(site_address(path))
 
 
 def _description(dataset_dict: dict[str, Any]) -> str:

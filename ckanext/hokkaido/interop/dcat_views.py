@@ -51,11 +51,11 @@ def seconds() -> int:
 
 def state() -> str:
     """What the catalogue's pages depend on, as one string."""
-    count, latest = model.Session.execute(sa.select(
-        sa.func.count(), sa.func.max(model.Package.metadata_modified)).where(
-        model.Package.type == "dataset", model.Package.state == "active",
-        model.Package.private.is_(False))).one()
-    changed = model.Session.execute(sa.select(sa.func.max(model.Package.metadata_modified))).scalar()
+    package = model.Package
+    public = sa.and_(package.type == "dataset", package.state == "active", package.private.is_(False))
+    count, latest, changed = model.Session.execute(sa.select(
+        sa.func.count().filter(public), sa.func.max(package.metadata_modified).filter(public),
+        sa.func.max(package.metadata_modified))).one()
     return f"{count}|{latest}|{changed}"
 
 

@@ -9,16 +9,13 @@ from flask import Blueprint, Response
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido.interop import sitemap as sitemaps
+from ckanext.hokkaido.settings import site_address
 
 __all__ = ["sitemap"]
 
 sitemap = Blueprint("hokkaido_sitemap", __name__)
 
 NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
-
-
-def _absolute(path: str) -> str:
-    return toolkit.config.get("ckan.site_url").rstrip("/") + path
 
 
 def _xml(lines: Iterable[str]) -> Response:
@@ -30,7 +27,7 @@ def _xml(lines: Iterable[str]) -> Response:
 def index() -> Response:
     pages = sitemaps.page_count()
     return _xml([f'<sitemapindex xmlns="{NAMESPACE}">',
-                 *(f"  <sitemap><loc>{escape(_absolute(f'/sitemap-{n}.xml'))}</loc></sitemap>"
+                 *(f"  <sitemap><loc>{escape(site_address(f'/sitemap-{n}.xml'))}</loc></sitemap>"
                    for n in range(1, pages + 1)),
                  "</sitemapindex>"])
 
@@ -44,6 +41,6 @@ def page(page: int) -> Response:
     lines = [f'<urlset xmlns="{NAMESPACE}">']
     for entry in entries:
         lastmod = f"<lastmod>{entry.lastmod.isoformat()}</lastmod>" if entry.lastmod else ""
-        lines.append(f"  <url><loc>{escape(_absolute(entry.path))}</loc>{lastmod}</url>")
+        lines.append(f"  <url><loc>{escape(site_address(entry.path))}</loc>{lastmod}</url>")
     lines.append("</urlset>")
     return _xml(lines)

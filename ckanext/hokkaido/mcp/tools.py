@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from ckan.plugins import toolkit
 
 from ckanext.hokkaido import registry
+from ckanext.hokkaido.settings import site_address
 from ckanext.hokkaido.mcp import query
 from ckanext.hokkaido.mcp.caller import refuse
 
@@ -29,10 +30,6 @@ def settings() -> dict[str, int]:
     get = toolkit.config.get
     return {"max_rows": get("ckanext.hokkaido.mcp.max_rows"), "max_bytes": get("ckanext.hokkaido.mcp.max_bytes"),
             "timeout_ms": get("ckanext.hokkaido.mcp.statement_timeout")}
-
-
-def _site(path: str) -> str:
-    return toolkit.config.get("ckan.site_url").rstrip("/") + path
 
 
 def _action(name: str, context: dict[str, Any], data: dict[str, Any]) -> Any:
@@ -90,7 +87,7 @@ def _dataset_brief(d: dict[str, Any]) -> dict[str, Any]:
             "standard_dataset": d.get("standard_dataset") or None,
             "formats": sorted({r.get("format") for r in d.get("resources", []) if r.get("format")}),
             "modified": d.get("metadata_modified"), "private": d.get("private", False),
-            "table_resource_ids": tables, "link": _site(f"/dataset/{d['name']}")}
+            "table_resource_ids": tables, "link": site_address(f"/dataset/{d['name']}")}
 
 
 def search_datasets(context: dict[str, Any], query_text: str = "", municipality: str = "",
@@ -125,7 +122,7 @@ def search_datasets(context: dict[str, Any], query_text: str = "", municipality:
                                        for code, n in facets["municipality_code"].items()}
     return capped({"count": found["count"], "results": [_dataset_brief(d) for d in found["results"]],
                    "facets": facets,
-                   "link": _site("/dataset/" + (f"?{urlencode({'q': query_text})}" if query_text else ""))},
+                   "link": site_address("/dataset/" + (f"?{urlencode({'q': query_text})}" if query_text else ""))},
                   key="results")
 
 
@@ -140,13 +137,13 @@ def get_dataset(context: dict[str, Any], dataset: str) -> dict[str, Any]:
                      "columns": [c["name"] for c in profile.get("columns") or []]}
         resources.append({"id": r["id"], "name": r.get("name"), "format": r.get("format"),
                           "url": r.get("url"), "table": table, "table_loaded": bool(r.get("datastore_active")),
-                          "link": _site(f"/dataset/{d['name']}/resource/{r['id']}")})
+                          "link": site_address(f"/dataset/{d['name']}/resource/{r['id']}")})
     fields = {k: d.get(k) for k in ("title", "notes", "license_title", "municipality_code", "department",
                                     "section", "category", "standard_dataset", "update_frequency",
                                     "source_url", "metadata_created", "metadata_modified") if d.get(k)}
     return dict(fields, name=d["name"], organization=(d.get("organization") or {}).get("title"),
                 tags=[t["name"] for t in d.get("tags", [])], resources=resources,
-                link=_site(f"/dataset/{d['name']}"))
+                link=site_address(f"/dataset/{d['name']}"))
 
 
 def municipality_status(context: dict[str, Any], municipality: str = "",
@@ -158,9 +155,9 @@ def municipality_status(context: dict[str, Any], municipality: str = "",
                 "newest_modified", "standard_coverage", "sources", "data_requests")
         result = {k: shown[k] for k in keep if k in shown}
         result["newest_datasets"] = [{"name": d.get("name"), "title": d.get("title"),
-                                      "link": _site(f"/dataset/{d.get('name')}")}
+                                      "link": site_address(f"/dataset/{d.get('name')}")}
                                      for d in shown.get("datasets", [])[:10]]
-        result["link"] = _site(f"/municipalities/{code}")
+        result["link"] = site_address(f"/municipalities/{code}")
         return capped(result, key="newest_datasets")
     summary = _action("hokkaido_publishing_summary", context, {})
     rows = _action("hokkaido_municipality_list", context,
@@ -174,7 +171,7 @@ def municipality_status(context: dict[str, Any], municipality: str = "",
                                  for b in summary.get("by_subprefecture", [])],
             "municipalities": [{k: r.get(k) for k in keep} for r in rows if not r.get("is_prefecture")],
             "history": history.get("series", [])[-12:],
-            "link": _site("/municipalities")}
+            "link": site_address("/municipalities")}
 
 
 def describe_table(context: dict[str, Any], resource_id: str) -> dict[str, Any]:
@@ -188,7 +185,7 @@ def describe_table(context: dict[str, Any], resource_id: str) -> dict[str, Any]:
                          | ({"top": c["top"][:5]} if c.get("top") else {}))
     return {"resource_id": resource_id, "name": resource.get("name"), "status": profile.get("status"),
             "rows": profile.get("rows"), "columns": described, "datastore_types": columns,
-            "link": _site(f"/dataset/{resource['package_id']}/resource/{resource_id}")}
+            "link": site_address(f"/dataset/{resource['package_id']}/resource/{resource_id}")}
 
 
 def query_table(context: dict[str, Any], resource_id: str, filters: Optional[dict[str, Any]] = None,
@@ -219,7 +216,7 @@ def query_table(context: dict[str, Any], resource_id: str, filters: Optional[dic
                   "total": found.get("total"), "limit": limit,
                   "truncated": (found.get("total") or 0) > data["offset"] + len(found["records"])}
     resource = _action("resource_show", context, {"id": resource_id})
-    result["link"] = _site(f"/dataset/{resource['package_id']}/resource/{resource_id}")
+    result["link"] = site_address(f"/dataset/{resource['package_id']}/resource/{resource_id}")
     return capped(result)
 
 
@@ -227,8 +224,8 @@ def list_standard_datasets(context: dict[str, Any]) -> dict[str, Any]:
     found = _action("hokkaido_standard_list", context, {})
     return {"standard_datasets": [dict({k: d[k] for k in ("no", "name", "resource_id", "municipalities", "of",
                                                           "rows", "last_rebuild", "columns")},
-                                       link=_site(f"/standard/{d['no']}")) for d in found],
-            "link": _site("/standard")}
+                                       link=site_address(f"/standard/{d['no']}")) for d in found],
+            "link": site_address("/standard")}
 
 
 def _merged(context: dict[str, Any], standard_dataset: str) -> tuple[str, str]:
@@ -254,7 +251,7 @@ def query_standard_dataset(context: dict[str, Any], standard_dataset: str, munic
     if "municipality_code" in (group_by or []):
         at = result["columns"].index("municipality_code")
         result["municipality_names"] = {r[at]: registry.name_of(r[at]) for r in result["rows"]}
-    return dict(result, standard_dataset=no, link=_site(f"/standard/{no}"))
+    return dict(result, standard_dataset=no, link=site_address(f"/standard/{no}"))
 
 
 def nearest_standard_points(context: dict[str, Any], standard_dataset: str, lat: float, lng: float,
@@ -262,7 +259,7 @@ def nearest_standard_points(context: dict[str, Any], standard_dataset: str, lat:
     no = _standard_no(standard_dataset)
     found = _action("hokkaido_standard_near", context, {"id": no, "lat": lat, "lng": lng, "radius": radius_m,
                                                         "limit": query.positive(limit, 20, 100)})
-    return capped(dict(found, standard_dataset=no, link=_site(f"/standard/{no}")), key="results")
+    return capped(dict(found, standard_dataset=no, link=site_address(f"/standard/{no}")), key="results")
 
 
 def list_data_requests(context: dict[str, Any], query_text: str = "", status: str = "",
@@ -272,9 +269,9 @@ def list_data_requests(context: dict[str, Any], query_text: str = "", status: st
                                        ("limit", query.positive(limit, 20, 100))) if v})
     results = [dict({k: r.get(k) for k in ("id", "title", "description", "status", "status_note",
                                            "organization_name", "organization_title", "package_name",
-                                           "created")}, link=_site(f"/datarequests/{r['id']}"))
+                                           "created")}, link=site_address(f"/datarequests/{r['id']}"))
                for r in found["results"]]
-    return capped({"count": found["count"], "results": results, "link": _site("/datarequests")}, key="results")
+    return capped({"count": found["count"], "results": results, "link": site_address("/datarequests")}, key="results")
 
 
 def list_use_cases(context: dict[str, Any], query_text: str = "", dataset: str = "",
@@ -283,8 +280,8 @@ def list_use_cases(context: dict[str, Any], query_text: str = "", dataset: str =
                     {k: v for k, v in (("q", query_text), ("dataset", dataset),
                                        ("limit", query.positive(limit, 20, 100))) if v})
     results = [dict({k: r.get(k) for k in ("name", "title", "description", "url")},
-                    link=_site(f"/usecases/{r['name']}")) for r in found["results"]]
-    return capped({"count": found["count"], "results": results, "link": _site("/usecases")}, key="results")
+                    link=site_address(f"/usecases/{r['name']}")) for r in found["results"]]
+    return capped({"count": found["count"], "results": results, "link": site_address("/usecases")}, key="results")
 
 
 def create_data_request(context: dict[str, Any], title: str, description: str, organization: str = "",
@@ -297,4 +294,4 @@ def create_data_request(context: dict[str, Any], title: str, description: str, o
         data["reason"] = reason
     made = _action("hokkaido_data_request_create", context, data)
     return {"id": made["id"], "title": made["title"], "status": made.get("status"),
-            "link": _site(f"/datarequests/{made['id']}")}
+            "link": site_address(f"/datarequests/{made['id']}")}

@@ -9,6 +9,8 @@ from flask import Blueprint
 
 from ckan.plugins import toolkit
 
+from ckanext.hokkaido.settings import site_address
+
 __all__ = ["ai"]
 
 ai = Blueprint("hokkaido_ai", __name__)
@@ -28,8 +30,7 @@ EXAMPLES = [
 
 
 def mcp_url() -> str:
-    return toolkit.config.get("ckanext.hokkaido.mcp.url") or \
-        toolkit.config.get("ckan.site_url").rstrip("/") + "/mcp"
+    return toolkit.config.get("ckanext.hokkaido.mcp.url") or site_address("/mcp")
 
 
 def _tools() -> list[dict[str, str]]:

@@ -101,10 +101,19 @@ def split_words(q: str) -> list[str]:
     return [w for w in re.split(r"[\s\u3000]+", q.strip()) if w][:10]
 
 
+def _contains(expression: str) -> str:
+    """A LIKE pattern for "contains ``expression``", its own characters
+    escaped. The backslash is written ``chr(92)``: CKAN 2.11's DataStore
+    refuses a query holding a backslash before a quote (``'\\'``) as "not a
+    single statement"."""
+    slash = "chr(92)"
+    return (f"'%' || replace(replace(replace({expression}, {slash}, {slash} || {slash}), "
+            f"'%', {slash} || '%'), '_', {slash} || '_') || '%'")
+
+
 def _pattern(placeholder: str) -> str:
     # folded in SQL as the column was (one rule), then LIKE's own characters escaped
-    return (f"'%' || replace(replace(replace(hokkaido_fold({placeholder}), '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
-            f" || '%'")
+    return _contains(f"hokkaido_fold({placeholder})")
 
 
 def has_search_column(connection: Any, resource_id: str) -> bool:
@@ -138,8 +147,7 @@ def where_clauses(connection: Any, resource_id: str, q: Any,
             value = _value_text(column, fields_types[column])
             # the cell as written first (cheap), folded only when that does not
             # find the word (another kana or width)
-            raw = ("'%' || replace(replace(replace(:" + wkey + ", '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
-                   " || '%'")
+            raw = _contains(":" + wkey)
             pattern = _pattern(':' + wkey)
             clauses.append((f"{row_text} LIKE {pattern} AND ({value} ILIKE {raw} "
                             f"OR hokkaido_fold({value}) LIKE {pattern})", {wkey: word}))
