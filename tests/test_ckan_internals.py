@@ -196,3 +196,14 @@ def test_ckanext_dcat_views_the_portal_wraps():
     assert "except toolkit.NotAuthorized:\n        toolkit.abort(403)" in body, \
         "ckanext-dcat answers a dataset one may not read otherwise; review interop/dcat_views.py"
     assert "_format" in inspect.signature(blueprints.read_catalog).parameters
+
+
+def test_the_preview_s_server_side_takes_what_ckanext_datatablesview_has():
+    # ckanext.hokkaido.tables.views answers the preview's requests itself, merging the
+    # visitor's filters as datatablesview does and counting as it counts on each release
+    from ckanext.datatablesview import blueprint as datatables
+    assert list(inspect.signature(datatables.merge_filters).parameters)[:2] == ["view_filters", "user_filters"], \
+        f"{VERSION}: datatablesview merges filters otherwise; review tables/views.py"
+    if MAJOR_MINOR >= (2, 12):
+        assert isinstance(getattr(datatables, "ESTIMATION_THRESHOLD", None), int), \
+            f"{VERSION}: datatablesview no longer estimates large counts; review tables/views.py"

@@ -33,9 +33,16 @@ def site():
 
 
 @pytest.mark.ckan_config("ckanext.hokkaido.signup.per_address_per_day", 2)
-def test_residents_sign_up_from_the_login_page_within_a_limit_per_address(app):
+def test_residents_sign_up_from_the_login_page_within_a_limit_per_address(app, request):
     from ckan.lib.redis import connect_to_redis
-    connect_to_redis().delete("hokkaido:signup:127.0.0.1")
+    redis = connect_to_redis()
+
+    def forget_the_counts():  # whatever the test client's address reads as (none on CKAN 2.11)
+        for key in redis.scan_iter("hokkaido:signup:*"):
+            redis.delete(key)
+
+    forget_the_counts()
+    request.addfinalizer(forget_the_counts)
     login = app.get("/user/login").get_data(as_text=True)
     assert 'href="/user/register"' in login
     for n in range(3):
@@ -51,7 +58,6 @@ def test_residents_sign_up_from_the_login_page_within_a_limit_per_address(app):
             assert answer.status_code in (302, 303) and made, answer.get_data(as_text=True)[:500]
         else:
             assert not made and "24時間以内" in answer.get_data(as_text=True)
-    connect_to_redis().delete("hokkaido:signup:127.0.0.1")
 
 
 def test_a_use_case_and_a_harvest_source_with_japanese_only_titles_get_address_names(app):

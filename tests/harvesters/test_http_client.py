@@ -61,7 +61,9 @@ def test_retry_after_is_honoured_then_success(portal, client):
     assert response.json() == {"ok": True}
     attempts = portal.requests_to("/busy")
     assert len(attempts) == 3
-    assert attempts[1].started - attempts[0].started >= 0.95  # waited the second asked for
+    # times are taken where the requests arrive, which a busy machine delays by a
+    # little: a margin, far from the no-wait case (a few milliseconds)
+    assert attempts[1].started - attempts[0].started >= 0.8  # waited the second asked for
     assert attempts[2].started - attempts[1].started < 0.9  # Retry-After: 0 means no wait
 
 
@@ -75,7 +77,7 @@ def test_retry_after_http_date_is_honoured(portal, client):
     )
     assert client.get(portal.url + "/busy").content == b"ok"
     first, second = portal.requests_to("/busy")
-    assert second.started - first.started >= 0.9
+    assert second.started - first.started >= 0.8  # at least 1 s asked for; arrival times' margin
 
 
 def test_parse_retry_after_forms():
@@ -336,7 +338,8 @@ def test_min_delay_between_requests_to_one_host(portal, make_client):
     for _ in range(3):
         client.get(portal.url + "/p")
     starts = [r.started for r in portal.requests_to("/p")]
-    assert all(later - earlier >= 0.28 for earlier, later in zip(starts, starts[1:]))
+    # arrival times: a margin for a request the machine delays, far from no spacing (milliseconds)
+    assert all(later - earlier >= 0.2 for earlier, later in zip(starts, starts[1:]))
 
 
 def test_min_delay_is_per_host(portal, make_client):

@@ -60,13 +60,16 @@ def _query(search_text: str, column_searches: dict[str, str]) -> Any:
 @table_preview.route("/datatables/ajax/<resource_view_id>", methods=["POST"])
 def rows(resource_view_id: str) -> Any:
     """One page of the preview (DataTables' server-side protocol)."""
-    from ckanext.datatablesview.blueprint import ESTIMATION_THRESHOLD
+    from ckanext.datatablesview import blueprint as datatables
+    # CKAN 2.12's preview counts past this many rows by estimate; 2.11's always exactly
+    threshold = getattr(datatables, "ESTIMATION_THRESHOLD", None)
+    estimate = {"total_estimation_threshold": threshold} if threshold else {}
     form = toolkit.request.form
     search = toolkit.get_action("datastore_search")
     try:
         view, view_filters, filters = _view_and_filters(resource_view_id)
         everything = search({}, {"resource_id": view["resource_id"], "limit": 0, "filters": view_filters,
-                                 "total_estimation_threshold": ESTIMATION_THRESHOLD})
+                                 **estimate})
     except toolkit.ObjectNotFound:
         return Response(json.dumps({"error": "Object not found"}), 404, mimetype="application/json")
     except toolkit.NotAuthorized:
@@ -84,8 +87,7 @@ def rows(resource_view_id: str) -> Any:
         n += 1
     params = {"resource_id": view["resource_id"], "filters": filters, "sort": ", ".join(sort),
               "offset": max(0, _int(form.get("start"), 0)),
-              "limit": min(max(1, _int(form.get("length"), 10)), PAGE_MAX),
-              "total_estimation_threshold": ESTIMATION_THRESHOLD}
+              "limit": min(max(1, _int(form.get("length"), 10)), PAGE_MAX), **estimate}
     q = _query(form.get("search[value]", ""), column_searches)
     if q:
         params["q"] = q
